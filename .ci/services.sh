@@ -1,0 +1,38 @@
+# Sourced by .ci/run: installs and starts what the interop tests need, and
+# exports the variables that switch those tests on.
+
+install_node_packages() {
+	# Pinned by interop/package-lock.json.
+	(cd interop && npm ci --no-audit --no-fund --loglevel=error)
+	export AUTHGATE_INTEROP_DIR="$root/interop"
+}
+
+install_debian_packages() {
+	local need=()
+	[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || need+=(python3-jwt python3-cryptography)
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
+	if [ ${#need[@]} -gt 0 ]; then
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+	fi
+}
+
+PG_DATA=""
+start_postgres() {
+	local bin=/usr/lib/postgresql/15/bin port
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+	PG_DATA=$(mktemp -d)
+	chown postgres "$PG_DATA"
+	runuser -u postgres -- "$bin/initdb" -D "$PG_DATA" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+	runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/log" -w \
+		-o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+	export AUTHGATE_TEST_POSTGRES_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+	echo "postgres on 127.0.0.1:$port"
+}
+
+stop_services() {
+	if [ -n "$PG_DATA" ]; then
+		runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+		rm -rf "$PG_DATA"
+	fi
+}

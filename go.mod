@@ -1,0 +1,3 @@
+module github.com/authgate/authgate
+
+go 1.26

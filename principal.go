@@ -1,0 +1,93 @@
+package authgate
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Principal is the verified identity behind a request, in one normalized
+// shape for every provider. It is built per request and never shared between
+// requests.
+type Principal struct {
+	// Provider is the name of the authenticator that verified the
+	// credential ("static", "auth0", "keycloak", "apikey", …). Together with
+	// Issuer and Subject it identifies the principal: the same Subject from
+	// two providers is two different principals.
+	Provider string
+	// Method is how the credential was presented: "jwt", "apikey",
+	// "firebase", "session_cookie", …
+	Method string
+	// Subject is the verified subject (the token's "sub", the API key's
+	// owner).
+	Subject string
+	// Issuer is the verified token issuer ("iss"); empty for API keys.
+	Issuer string
+	// Audience is the verified token audience ("aud") as a list.
+	Audience []string
+	// Email, Name and Tenant come from the provider's claims when present.
+	Email  string
+	Name   string
+	Tenant string
+	// Roles, Scopes and Permissions are what guards check.
+	Roles       []string
+	Scopes      []string
+	Permissions []string
+	// Claims holds every verified claim of a token (JSON numbers are
+	// float64, objects map[string]any, arrays []any).
+	Claims map[string]any
+	// Header is the token's protected header.
+	Header map[string]any
+	// ExpiresAt and IssuedAt are the token's exp and iat (zero when absent).
+	ExpiresAt time.Time
+	IssuedAt  time.Time
+	// User is what a resolver returned (see Resolve): the application's own
+	// user object.
+	User any
+}
+
+// HasRole reports whether the principal has the role exactly (case-sensitive).
+func (p *Principal) HasRole(role string) bool {
+	return p != nil && slices.Contains(p.Roles, role)
+}
+
+// HasScope reports whether the principal was granted the scope exactly.
+func (p *Principal) HasScope(scope string) bool {
+	return p != nil && slices.Contains(p.Scopes, scope)
+}
+
+// HasPermission reports whether the principal has the permission exactly.
+func (p *Principal) HasPermission(permission string) bool {
+	return p != nil && slices.Contains(p.Permissions, permission)
+}
+
+// Claim returns the claim at a dotted path ("realm_access.roles") and
+// whether it exists. A name that itself contains dots (Auth0's namespaced
+// "https://example.com/roles") is found too: the whole path is tried as one
+// name first.
+func (p *Principal) Claim(path string) (any, bool) {
+	if p == nil {
+		return nil, false
+	}
+	return LookupClaim(p.Claims, path)
+}
+
+// LookupClaim returns the value at a dotted path inside a claims object. The
+// whole path is first tried as a single member name, so namespaced claim
+// names containing dots still resolve.
+func LookupClaim(claims map[string]any, path string) (any, bool) {
+	if v, ok := claims[path]; ok {
+		return v, true
+	}
+	var cur any = claims
+	for part := range strings.SplitSeq(path, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = obj[part]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
