@@ -1,0 +1,97 @@
+package providers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/authgate/authgate"
+)
+
+// MaxBearerLength caps the bearer token BearerToken accepts; longer values
+// are rejected before any further work.
+const MaxBearerLength = MaxTokenSizeLimit
+
+var (
+	errTwoAuthorization = errors.New("more than one Authorization header")
+	errBearerEmpty      = errors.New("bearer scheme without a token")
+	errBearerSeparator  = errors.New("bearer token not separated by a space")
+	errBearerCharset    = errors.New("bearer token has characters outside b64token")
+	errBearerTooLong    = errors.New("bearer token too long")
+	errTwoMethods       = errors.New("access token sent in the header and the query")
+)
+
+// BearerToken extracts the token of an "Authorization: Bearer <token>"
+// header following RFC 6750 §2.1: the scheme is case-insensitive, one or
+// more spaces (and nothing else) separate it from the token, and the token
+// is a b64token. Tokens in the query string or the form body are never read.
+//
+// It returns an error wrapping authgate.ErrNoCredentials when there is no
+// Authorization header or it uses another scheme, and one wrapping
+// authgate.ErrMalformedRequest (400) for two Authorization headers, "Bearer"
+// without a token, a tab or other whitespace as separator, characters
+// outside b64token (spaces and commas among them), a token over
+// MaxBearerLength, or a bearer header together with an access_token query
+// parameter (RFC 6750 §2: one method only).
+func BearerToken(r *http.Request) (string, error) {
+	values := r.Header.Values("Authorization")
+	switch len(values) {
+	case 0:
+		return "", authgate.ErrNoCredentials
+	case 1:
+	default:
+		return "", malformed(errTwoAuthorization)
+	}
+	v := values[0]
+	if len(v) < 6 || !strings.EqualFold(v[:6], "bearer") {
+		return "", authgate.ErrNoCredentials
+	}
+	rest := v[6:]
+	if rest == "" {
+		return "", malformed(errBearerEmpty)
+	}
+	if rest[0] != ' ' {
+		if isB64Token(rest[0]) {
+			return "", authgate.ErrNoCredentials // another scheme: "Bearerish …"
+		}
+		return "", malformed(errBearerSeparator)
+	}
+	rest = strings.TrimLeft(rest, " ")
+	if rest == "" {
+		return "", malformed(errBearerEmpty)
+	}
+	if len(rest) > MaxBearerLength {
+		return "", malformed(errBearerTooLong)
+	}
+	if !validB64Token(rest) {
+		return "", malformed(errBearerCharset)
+	}
+	if r.URL != nil && strings.Contains(r.URL.RawQuery, "access_token") && r.URL.Query().Has("access_token") {
+		return "", malformed(errTwoMethods)
+	}
+	return rest, nil
+}
+
+func malformed(cause error) error {
+	return &authgate.Error{Kind: authgate.ErrMalformedRequest, Err: cause}
+}
+
+func isB64Token(c byte) bool {
+	return isBase64URL(c) || c == '.' || c == '~' || c == '+' || c == '/'
+}
+
+// validB64Token checks RFC 6750's b64token: 1*( ALPHA / DIGIT / "-" / "." /
+// "_" / "~" / "+" / "/" ) *"=".
+func validB64Token(s string) bool {
+	i := 0
+	for i < len(s) && isB64Token(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(s) && s[i] == '=' {
+		i++
+	}
+	return i == len(s)
+}

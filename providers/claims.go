@@ -1,0 +1,235 @@
+package providers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/authgate/authgate"
+)
+
+// Claim is a rule for one claim, in the seed project's vocabulary:
+//
+//   - Essential: the claim must be present.
+//   - Value: when the claim is present it must equal Value.
+//   - Values: when the claim is present it must equal one of Values.
+//
+// A claim that is a JSON array matches when any member matches, and "scope"
+// (a space-separated string) matches when any of its scopes does. Values are
+// strings, booleans or numbers; they are compared by JSON type, so the
+// string "1" never equals the number 1.
+type Claim struct {
+	Essential bool
+	Value     any
+	Values    []any
+}
+
+// Claims maps claim names, dotted for nested claims ("realm_access.roles"),
+// to their rules.
+type Claims map[string]Claim
+
+type compiledClaim struct {
+	path      string
+	essential bool
+	allowed   []any // nil: any value
+	scopeLike bool
+}
+
+type compiledClaims []compiledClaim
+
+// claimError carries the sentinel kind of a failed rule.
+type claimError struct {
+	kind error
+	msg  string
+}
+
+func (e *claimError) Error() string { return e.msg }
+
+func (cs Claims) compile() (compiledClaims, error) {
+	names := make([]string, 0, len(cs))
+	for n := range cs {
+		names = append(names, n)
+	}
+	slices.Sort(names) // a fixed order makes failures reproducible
+	out := make(compiledClaims, 0, len(cs))
+	for _, n := range names {
+		c := cs[n]
+		if n == "" || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".") || strings.Contains(n, "..") {
+			return nil, fmt.Errorf("invalid claim name %q", n)
+		}
+		cc := compiledClaim{path: n, essential: c.Essential, scopeLike: lastSegment(n) == "scope"}
+		if c.Value != nil {
+			v, err := scalar(c.Value)
+			if err != nil {
+				return nil, fmt.Errorf("claim %q: %w", n, err)
+			}
+			cc.allowed = []any{v}
+		}
+		if c.Values != nil {
+			if c.Value != nil {
+				return nil, fmt.Errorf("claim %q: set Value or Values, not both", n)
+			}
+			if len(c.Values) == 0 {
+				return nil, fmt.Errorf("claim %q: Values is empty", n)
+			}
+			for _, x := range c.Values {
+				v, err := scalar(x)
+				if err != nil {
+					return nil, fmt.Errorf("claim %q: %w", n, err)
+				}
+				cc.allowed = append(cc.allowed, v)
+			}
+		}
+		if !cc.essential && cc.allowed == nil {
+			return nil, fmt.Errorf("claim %q: a rule needs Essential, Value or Values", n)
+		}
+		out = append(out, cc)
+	}
+	return out, nil
+}
+
+func lastSegment(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+// scalar normalizes a rule value to the types the JSON decoder produces.
+func scalar(v any) (any, error) {
+	switch x := v.(type) {
+	case string, bool, float64:
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case int:
+		return float64(x), nil
+	case int8:
+		return float64(x), nil
+	case int16:
+		return float64(x), nil
+	case int32:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case uint:
+		return float64(x), nil
+	case uint8:
+		return float64(x), nil
+	case uint16:
+		return float64(x), nil
+	case uint32:
+		return float64(x), nil
+	case uint64:
+		return float64(x), nil
+	}
+	return nil, fmt.Errorf("value of type %T: use a string, bool or number", v)
+}
+
+func (cs compiledClaims) check(claims map[string]any) *claimError {
+	for i := range cs {
+		c := &cs[i]
+		v, ok := authgate.LookupClaim(claims, c.path)
+		if !ok {
+			if c.essential {
+				return &claimError{authgate.ErrMissingClaim, fmt.Sprintf("claim %q is required", c.path)}
+			}
+			continue
+		}
+		if c.allowed != nil && !c.matches(v) {
+			return &claimError{authgate.ErrInvalidClaim, fmt.Sprintf("claim %q has a value that is not allowed", c.path)}
+		}
+	}
+	return nil
+}
+
+func (c *compiledClaim) matches(v any) bool {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if slices.Contains(c.allowed, e) {
+				return true
+			}
+		}
+		return false
+	case string:
+		if c.scopeLike && strings.Contains(x, " ") {
+			for s := range strings.FieldsSeq(x) {
+				if slices.Contains(c.allowed, any(s)) {
+					return true
+				}
+			}
+			return false
+		}
+	case map[string]any:
+		return false
+	}
+	return slices.Contains(c.allowed, v)
+}
+
+// Mapping turns a verified token into an authgate.Principal.
+type Mapping struct {
+	// Provider and Method fill Principal.Provider and Principal.Method
+	// (default "jwt").
+	Provider string
+	Method   string
+	// RolesClaim is the dotted path of the roles claim (default "roles"),
+	// an array of strings; a value of another type gives no roles.
+	RolesClaim string
+	// TenantClaim is the dotted path of the tenant claim (default
+	// "tenant"), a string.
+	TenantClaim string
+}
+
+// Principal builds the principal of a verified token: subject, issuer,
+// audience, email and name, tenant, roles from RolesClaim, scopes from
+// "scope" (space-separated) or "scp" (array or space-separated string),
+// permissions from "permissions", every claim and the header.
+func (m Mapping) Principal(t *Token) *authgate.Principal {
+	p := &authgate.Principal{
+		Provider:  m.Provider,
+		Method:    cmp(m.Method, "jwt"),
+		Subject:   t.Subject,
+		Issuer:    t.Issuer,
+		Audience:  t.Audience,
+		Claims:    t.Claims,
+		Header:    t.Header,
+		ExpiresAt: t.ExpiresAt,
+		IssuedAt:  t.IssuedAt,
+	}
+	p.Email, _ = t.Claims["email"].(string)
+	p.Name, _ = t.Claims["name"].(string)
+	if v, ok := authgate.LookupClaim(t.Claims, cmp(m.TenantClaim, "tenant")); ok {
+		p.Tenant, _ = v.(string)
+	}
+	if v, ok := authgate.LookupClaim(t.Claims, cmp(m.RolesClaim, "roles")); ok {
+		p.Roles = StringList(v)
+	}
+	if s, ok := t.Claims["scope"].(string); ok {
+		p.Scopes = strings.Fields(s)
+	} else if v, ok := t.Claims["scp"]; ok {
+		if s, ok := v.(string); ok {
+			p.Scopes = strings.Fields(s)
+		} else {
+			p.Scopes = StringList(v)
+		}
+	}
+	p.Permissions = StringList(t.Claims["permissions"])
+	return p
+}
+
+// StringList returns the strings of a JSON array claim, or nil when v is not
+// an array. Non-string members are left out.
+func StringList(v any) []string {
+	arr, ok := v.([]any)
+	if !ok || len(arr) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(arr))
+	for _, e := range arr {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

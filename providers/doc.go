@@ -1,0 +1,44 @@
+// Package providers is the toolkit every authgate token provider is built
+// from, public so applications can add their own (Okta, Entra ID, Cognito…):
+// the one JWT verifier ([Verifier]), key sources ([KeySet], [StaticKeySet]),
+// key parsing ([ParseKeys], [ParseJWKS], [SecretKey], [PublicKey]) with
+// algorithm binding ([BindKeys]), declarative claim rules ([Claims]),
+// claim-to-principal mapping ([Mapping]) and bearer extraction
+// ([BearerToken]).
+//
+// # What is checked where
+//
+// The verifier is written for this package on the standard library's crypto;
+// it does not delegate parsing to golang-jwt or go-jose, whose defaults fall
+// short of the rules below (SECURITY.md §3.1: crit ignored, duplicate and
+// case-variant JSON members accepted, PSS salt auto-detected, CR/LF skipped
+// by the base64 decoder, NumericDate accepted as strings and overflowing,
+// JSON serialization accepted). Everything is checked here:
+//
+//   - framing: compact serialization only, size cap (16 KiB default) before
+//     any split, exactly two dots counted without splitting, no empty
+//     segment, base64url alphabet (no padding, CR, LF or spaces) and
+//     canonical encoding (Strict decoding), decoded header ≤ 4 KiB;
+//   - JSON (header and claims): exactly one object, no trailing data,
+//     duplicate member names rejected, member names that differ only by case
+//     rejected at the top level, valid UTF-8 without lone surrogates, depth ≤
+//     32, bounded members, numbers that overflow rejected;
+//   - header: "alg" exact and in the verifier's allow-list; "crit" processed
+//     (RFC 7515 §4.1.11); jku, x5u, jwk and x5c rejected on presence (keys
+//     never come from a token); enc, zip, b64 and nesting cty rejected; kid
+//     and typ must be strings; typ from a configured set;
+//   - keys: each bound to exactly one algorithm (RFC 8725 §3.1); RSA ≥ 2048
+//     bits, HMAC secrets ≥ the hash length, EC points on their curve, JWK use
+//     and key_ops honoured, secrets never taken from a published key set;
+//   - signatures: RS* PKCS#1 v1.5; PS* with salt length = hash length; ES*
+//     exactly R‖S of the curve's size; EdDSA (Ed25519); HS* compared with
+//     hmac.Equal;
+//   - claims: exp required, nbf and iat not in the future beyond the leeway,
+//     NumericDate a JSON number in [0, 9999-12-31], iss and aud exact, sub a
+//     non-empty string without control characters, then the claim rules.
+//
+// Tokens are routed by their unverified "iss" before anything costly: a
+// token of another issuer is [authgate.ErrUnrecognizedCredential] ("not
+// mine"), so chains of providers cost one signature check however many are
+// configured. The routing value is never trusted for anything else.
+package providers
