@@ -146,12 +146,12 @@ func TestWriteError(t *testing.T) {
 
 func TestIsNotMine(t *testing.T) {
 	for err, want := range map[error]bool{
-		authgate.ErrNoCredentials:          true,
-		authgate.ErrUnrecognizedCredential: true,
-		authgate.ErrInvalidSignature:       false,
-		authgate.ErrUnavailable:            false,
+		authgate.ErrNoCredentials:                                            true,
+		authgate.ErrUnrecognizedCredential:                                   true,
+		authgate.ErrInvalidSignature:                                         false,
+		authgate.ErrUnavailable:                                              false,
 		errors.Join(authgate.ErrNoCredentials, authgate.ErrInvalidSignature): false,
-		errors.New("x"): false,
+		errors.New("x"):                                                      false,
 	} {
 		if got := authgate.IsNotMine(err); got != want {
 			t.Errorf("IsNotMine(%v) = %v, want %v", err, got, want)

@@ -44,7 +44,9 @@ func TestParseKeysFormats(t *testing.T) {
 	ecPriv := jwttest.Key("ES256", "").(*ecdsa.PrivateKey)
 	edPriv := jwttest.Key("EdDSA", "").(ed25519.PrivateKey)
 	pkcs8, _ := x509.MarshalPKCS8PrivateKey(priv)
-	pemOf := func(typ string, der []byte) string { return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})) }
+	pemOf := func(typ string, der []byte) string {
+		return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+	}
 
 	tests := []struct {
 		name     string
