@@ -40,9 +40,15 @@ var (
 	errTooManyTrials = errors.New("token has no kid and too many keys fit")
 )
 
-func isBase64URL(c byte) bool {
-	return ('A' <= c && c <= 'Z') || ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || c == '-' || c == '_'
-}
+// base64URLChars marks the bytes of the unpadded base64url alphabet.
+var base64URLChars = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()
+
+func isBase64URL(c byte) bool { return base64URLChars[c] }
 
 // verifySignature checks sig over input with key k under alg, which the
 // caller has matched to the key's bound algorithm.

@@ -1,0 +1,49 @@
+package httpauth_test
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/httpauth"
+)
+
+// demoKey stands in for a real provider: it accepts one fixed API key.
+var demoKey = authgate.AuthenticatorFunc(func(r *http.Request) (*authgate.Principal, error) {
+	k := r.Header.Get("X-API-Key")
+	if k == "" {
+		return nil, authgate.ErrNoCredentials
+	}
+	if subtle.ConstantTimeCompare([]byte(k), []byte("service-key-1")) != 1 {
+		return nil, authgate.ErrInvalidCredentials
+	}
+	return &authgate.Principal{Provider: "demo", Method: "apikey", Subject: "billing", Scopes: []string{"orders:read"}}, nil
+})
+
+func Example() {
+	mux := http.NewServeMux()
+	orders := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := httpauth.PrincipalFrom(r)
+		fmt.Fprint(w, "orders for "+p.Subject)
+	})
+	auth := httpauth.Require(demoKey, httpauth.WithRealm("shop"), httpauth.WithLogger(nil))
+	mux.Handle("GET /orders", auth(httpauth.RequireScopes("orders:read")(orders)))
+	mux.Handle("DELETE /orders", auth(httpauth.RequireScopes("orders:write")(orders)))
+
+	for _, tc := range []struct{ method, key string }{{"GET", ""}, {"GET", "guess"}, {"GET", "service-key-1"}, {"DELETE", "service-key-1"}} {
+		r := httptest.NewRequest(tc.method, "/orders", nil)
+		if tc.key != "" {
+			r.Header.Set("X-API-Key", tc.key)
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		fmt.Println(tc.method, w.Code, w.Header().Values("WWW-Authenticate"))
+	}
+	// Output:
+	// GET 401 [Bearer realm="shop"]
+	// GET 401 [Bearer realm="shop", error="invalid_token", error_description="Invalid token"]
+	// GET 200 []
+	// DELETE 403 [Bearer realm="shop", error="insufficient_scope", error_description="Insufficient permissions", scope="orders:write"]
+}

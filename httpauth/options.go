@@ -1,0 +1,70 @@
+package httpauth
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/adapter"
+)
+
+// Option configures the middleware of this package.
+type Option func(*options)
+
+// ErrorHandler renders a failed authentication or authorization. err
+// carries the authgate classification: build on authgate.StatusCode,
+// authgate.Challenge and authgate.Detail. The wrapped handler is not called.
+type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+type options struct {
+	adapter.Config
+	onError ErrorHandler
+}
+
+var defaultOptions = &options{Config: adapter.NewConfig()}
+
+func newOptions(opts []Option) *options {
+	o := &options{Config: adapter.NewConfig()}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(o)
+		}
+	}
+	return o
+}
+
+// WithRealm sets the realm of the WWW-Authenticate challenges (default
+// "api"). Characters RFC 6750 does not allow in a quoted value are dropped.
+func WithRealm(realm string) Option {
+	return func(o *options) {
+		if realm != "" {
+			o.Realm = realm
+		}
+	}
+}
+
+// WithErrorHandler replaces the default rendering (authgate.WriteError) of
+// failures. A nil h keeps the default.
+func WithErrorHandler(h ErrorHandler) Option {
+	return func(o *options) { o.onError = h }
+}
+
+// WithLogger sets the logger failed authentications are logged to; nil
+// turns logging off. Without it, slog.Default() is used. Records have the
+// fields reason (authgate.Reason, or "panic"), provider, method and route
+// (Request.Pattern when a ServeMux set it, never the request path), are
+// logged at Debug for requests without credentials, Info for rejections,
+// Warn for an unavailable provider and Error for a panic, and never hold a
+// token, a key, a header value or a claim.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.Logger, o.LoggerSet = l, true }
+}
+
+func (o *options) fail(w http.ResponseWriter, r *http.Request, err error, provider string) {
+	o.LogFailure(r.Context(), err, provider, r.Method, r.Pattern)
+	if o.onError != nil {
+		o.onError(w, r, err)
+		return
+	}
+	authgate.WriteError(w, err, o.Realm)
+}
