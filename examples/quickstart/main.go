@@ -1,0 +1,276 @@
+// Command quickstart is the seed's ArticleViewSet served by Gin with
+// authgate: reads are public, writes need a valid token, deletes need the
+// admin role.
+//
+//	go run ./examples/quickstart            # listens on 127.0.0.1:8080
+//	go run ./examples/quickstart -addr 127.0.0.1:9090
+//
+// It generates a development key pair at start and prints ready-to-paste
+// tokens and curl lines. Everything lives in memory.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/examples/internal/devtoken"
+	"github.com/authgate/authgate/ginauth"
+	"github.com/authgate/authgate/providers"
+	"github.com/authgate/authgate/static"
+)
+
+const (
+	issuerURL = "https://quickstart.authgate.local/"
+	audience  = "articles-api"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// app is the quickstart's server and the credentials it hands out.
+type app struct {
+	handler    http.Handler
+	token      string // a user with role "editor"
+	adminToken string // a user with role "admin"
+}
+
+func newApp() (*app, error) {
+	dev, err := devtoken.New(issuerURL, audience)
+	if err != nil {
+		return nil, err
+	}
+	jwt, err := static.New(static.Config{
+		Keys:       []providers.Key{dev.Key()},
+		Algorithms: []string{providers.RS256},
+		Issuer:     issuerURL,
+		Audience:   []string{audience},
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{}
+	if a.token, err = dev.Mint("ada", 12*time.Hour, map[string]any{"roles": []string{"editor"}, "name": "Ada"}); err != nil {
+		return nil, err
+	}
+	if a.adminToken, err = dev.Mint("grace", 12*time.Hour, map[string]any{"roles": []string{"admin"}, "name": "Grace"}); err != nil {
+		return nil, err
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery())
+	store := newArticles()
+
+	api := r.Group("/api")
+	// The seed's get_auth=None, post_auth/patch_auth/delete_auth=JWTAuth():
+	// reads are public, every other method needs a token.
+	articles := api.Group("/articles", ginauth.ByMethod(jwt, ginauth.Methods{
+		http.MethodGet:  nil,
+		http.MethodHead: nil,
+	}))
+	articles.GET("/", store.list)
+	articles.GET("/:id", store.get)
+	articles.POST("/", store.create)
+	articles.PATCH("/:id", store.update)
+	articles.DELETE("/:id", ginauth.RequireRoles("admin"), store.delete)
+
+	api.GET("/me", ginauth.Require(jwt), func(c *gin.Context) {
+		p, _ := ginauth.PrincipalFrom(c)
+		c.JSON(http.StatusOK, gin.H{
+			"provider": p.Provider, "method": p.Method, "subject": p.Subject, "issuer": p.Issuer,
+			"name": p.Name, "roles": p.Roles, "scopes": p.Scopes, "expires_at": p.ExpiresAt,
+		})
+	})
+	a.handler = r
+	return a, nil
+}
+
+func run(ctx context.Context, addr string, out io.Writer) error {
+	a, err := newApp()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(out, "authgate quickstart listening on %s\n\n", base)
+	fmt.Fprintf(out, "export TOKEN=%s\n", a.token)
+	fmt.Fprintf(out, "export ADMIN_TOKEN=%s\n\n", a.adminToken)
+	fmt.Fprintf(out, "curl %s/api/articles/\n", base)
+	fmt.Fprintf(out, "curl -X POST %s/api/articles/ -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"title\":\"Hello\",\"body\":\"First post\"}'\n", base)
+	fmt.Fprintf(out, "curl -X PATCH %s/api/articles/1 -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"title\":\"Hello again\"}'\n", base)
+	fmt.Fprintf(out, "curl -X DELETE %s/api/articles/1 -H \"Authorization: Bearer $TOKEN\"        # 403: editors cannot delete\n", base)
+	fmt.Fprintf(out, "curl -X DELETE %s/api/articles/1 -H \"Authorization: Bearer $ADMIN_TOKEN\"\n", base)
+	fmt.Fprintf(out, "curl %s/api/me -H \"Authorization: Bearer $TOKEN\"\n", base)
+	fmt.Fprintf(out, "curl -i -X POST %s/api/articles/                 # 401 without credentials\n", base)
+
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Article is the seed's example model.
+type Article struct {
+	ID     int    `json:"id"`
+	Title  string `json:"title"`
+	Body   string `json:"body"`
+	Author string `json:"author"`
+}
+
+type articleInput struct {
+	Title *string `json:"title"`
+	Body  *string `json:"body"`
+}
+
+// articles is an in-memory article store, safe for concurrent use.
+type articles struct {
+	mu     sync.Mutex
+	nextID int
+	byID   map[int]Article
+}
+
+func newArticles() *articles { return &articles{nextID: 1, byID: map[int]Article{}} }
+
+func (s *articles) list(c *gin.Context) {
+	s.mu.Lock()
+	out := make([]Article, 0, len(s.byID))
+	for id := 1; id < s.nextID; id++ {
+		if a, ok := s.byID[id]; ok {
+			out = append(out, a)
+		}
+	}
+	s.mu.Unlock()
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *articles) get(c *gin.Context) {
+	id, ok := articleID(c)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	a, found := s.byID[id]
+	s.mu.Unlock()
+	if !found {
+		c.JSON(http.StatusNotFound, gin.H{"detail": "Not found"})
+		return
+	}
+	c.JSON(http.StatusOK, a)
+}
+
+func (s *articles) create(c *gin.Context) {
+	var in articleInput
+	if err := c.ShouldBindJSON(&in); err != nil || in.Title == nil || *in.Title == "" {
+		c.JSON(http.StatusBadRequest, gin.H{"detail": "title is required"})
+		return
+	}
+	p, _ := ginauth.PrincipalFrom(c)
+	s.mu.Lock()
+	a := Article{ID: s.nextID, Title: *in.Title, Author: author(p)}
+	if in.Body != nil {
+		a.Body = *in.Body
+	}
+	s.byID[a.ID] = a
+	s.nextID++
+	s.mu.Unlock()
+	c.JSON(http.StatusCreated, a)
+}
+
+func (s *articles) update(c *gin.Context) {
+	id, ok := articleID(c)
+	if !ok {
+		return
+	}
+	var in articleInput
+	if err := c.ShouldBindJSON(&in); err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"detail": "invalid JSON"})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, found := s.byID[id]
+	if !found {
+		c.JSON(http.StatusNotFound, gin.H{"detail": "Not found"})
+		return
+	}
+	if in.Title != nil {
+		a.Title = *in.Title
+	}
+	if in.Body != nil {
+		a.Body = *in.Body
+	}
+	s.byID[id] = a
+	c.JSON(http.StatusOK, a)
+}
+
+func (s *articles) delete(c *gin.Context) {
+	id, ok := articleID(c)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	_, found := s.byID[id]
+	delete(s.byID, id)
+	s.mu.Unlock()
+	if !found {
+		c.JSON(http.StatusNotFound, gin.H{"detail": "Not found"})
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func articleID(c *gin.Context) (int, bool) {
+	id, err := strconv.Atoi(c.Param("id"))
+	if err != nil || id < 1 {
+		c.JSON(http.StatusNotFound, gin.H{"detail": "Not found"})
+		return 0, false
+	}
+	return id, true
+}
+
+// author names the principal that wrote an article, namespaced by provider
+// so that the same subject from two providers is never the same author.
+func author(p *authgate.Principal) string {
+	if p == nil {
+		return ""
+	}
+	return p.Provider + ":" + p.Subject
+}
