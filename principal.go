@@ -38,6 +38,10 @@ type Principal struct {
 	Claims map[string]any
 	// Header is the token's protected header.
 	Header map[string]any
+	// CredentialID identifies the credential presented when it has a
+	// stable, non-secret identifier: the API key's ID (a token's jti may go
+	// in Claims). Empty when unknown.
+	CredentialID string
 	// ExpiresAt and IssuedAt are the token's exp and iat (zero when absent).
 	ExpiresAt time.Time
 	IssuedAt  time.Time

@@ -1,0 +1,280 @@
+package apikey
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/authgate/authgate"
+)
+
+// Authenticator authenticates requests by API key against a Store. It is
+// safe for concurrent use. Call Close when done with it, so the last uses
+// still pending are written.
+type Authenticator struct {
+	store         Store
+	name          string
+	prefix        string // "sk_live"
+	prefixSep     string // "sk_live_"
+	header        string // canonical form, for map access
+	scheme        string // `ApiKey header="X-API-Key"`
+	schemes       []string
+	hasher        *hasher
+	now           func() time.Time
+	cacheTTL      time.Duration
+	cache         *cache // nil when disabled
+	usage         *usageRecorder
+	lookupTimeout time.Duration
+	requireExpiry bool
+}
+
+var _ authgate.Describer = (*Authenticator)(nil)
+
+// invalidDescription is the one client-visible text of every 401 rejection
+// of a key this authenticator owns, whatever the reason.
+const invalidDescription = "Invalid API key"
+
+// Internal causes, for logs. None contains the key.
+var (
+	errBadFormat  = errors.New("apikey: bad key length, character or checksum")
+	errUnknownKey = errors.New("apikey: unknown key")
+	errRevokedKey = errors.New("apikey: key revoked")
+	errExpiredKey = errors.New("apikey: key expired")
+	errNoExpiry   = errors.New("apikey: key has no expiry and one is required")
+	errTwoSources = errors.New("apikey: key sent in two places")
+	errRepeated   = errors.New("apikey: header repeated")
+	errEmptyKey   = errors.New("apikey: empty key")
+	errTooLong    = errors.New("apikey: key longer than 256 bytes")
+	errBadChar    = errors.New("apikey: key contains whitespace, control, '%' or non-ASCII bytes")
+	errOtherKind  = errors.New("apikey: credential of another kind or prefix")
+)
+
+// New returns an Authenticator for the keys in store with cfg.Prefix. It
+// validates cfg (an error names the bad field, wrapping ErrInvalidPrefix for
+// a bad prefix), does no I/O and starts no goroutine: the last-use writer
+// starts with the first authenticated request.
+func New(store Store, cfg Config) (*Authenticator, error) {
+	if store == nil {
+		return nil, errors.New("apikey: nil store")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	scheme := `ApiKey header="` + cfg.Header + `"`
+	a := &Authenticator{
+		store:         store,
+		name:          cfg.Name,
+		prefix:        cfg.Prefix,
+		prefixSep:     cfg.Prefix + "_",
+		header:        textproto.CanonicalMIMEHeaderKey(cfg.Header),
+		scheme:        scheme,
+		schemes:       []string{scheme},
+		hasher:        newHasher(cfg.Pepper),
+		now:           cfg.Now,
+		cacheTTL:      cfg.CacheTTL,
+		lookupTimeout: cfg.LookupTimeout,
+		requireExpiry: cfg.RequireExpiry,
+	}
+	if cfg.CacheTTL > 0 {
+		a.cache = newCache(cfg.CacheSize)
+	}
+	if cfg.LastUsedInterval > 0 {
+		a.usage = newUsageRecorder(store, cfg.LastUsedInterval, cfg.Now, cfg.Logger)
+	}
+	return a, nil
+}
+
+// Describe reports the provider name and the `ApiKey header="…"` challenge.
+func (a *Authenticator) Describe() authgate.Description {
+	return authgate.Description{Name: a.name, Scheme: a.scheme}
+}
+
+// Authenticate reads the request's API key and returns its principal. The
+// error is an *authgate.Error whose Kind says what happened (see the package
+// documentation): ErrNoCredentials or ErrUnrecognizedCredential (not
+// mine), ErrMalformedRequest (400), a kind wrapping ErrInvalidCredentials
+// (401, the same description for every reason) or ErrUnavailable (503).
+func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, error) {
+	key, err := a.extract(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := guard(key); err != nil {
+		return nil, a.fail(authgate.ErrMalformedRequest, err)
+	}
+	prefix, body, ok := splitPrefix(key)
+	if !ok || prefix != a.prefix {
+		return nil, a.fail(authgate.ErrUnrecognizedCredential, errOtherKind)
+	}
+	if !validBody(body) {
+		return nil, a.reject(authgate.ErrMalformedToken, errBadFormat)
+	}
+	d := a.hasher.digest(key)
+	now := a.now()
+	if a.cache != nil {
+		if e, ok := a.cache.get(d, now); ok {
+			if !e.expiresAt.IsZero() && !now.Before(e.expiresAt) {
+				a.cache.delete(d)
+				return nil, a.reject(authgate.ErrTokenExpired, errExpiredKey)
+			}
+			a.markUsed(e.id, now)
+			return e.principal(a.name), nil
+		}
+	}
+	return a.lookup(r.Context(), d, now)
+}
+
+// lookup asks the store for the key with digest d and caches it when valid.
+func (a *Authenticator) lookup(ctx context.Context, d Digest, now time.Time) (*authgate.Principal, error) {
+	var gen uint64
+	if a.cache != nil {
+		gen = a.cache.generation()
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.lookupTimeout)
+	rec, err := a.store.Lookup(ctx, d)
+	cancel()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, a.reject(authgate.ErrInvalidCredentials, errUnknownKey)
+	case err != nil:
+		return nil, a.fail(authgate.ErrUnavailable, fmt.Errorf("apikey: store lookup: %w", err))
+	case subtle.ConstantTimeCompare(rec.Digest[:], d[:]) != 1:
+		// A store that returned another key's record: never trust it.
+		return nil, a.reject(authgate.ErrInvalidCredentials, errUnknownKey)
+	case !rec.RevokedAt.IsZero():
+		return nil, a.reject(authgate.ErrRevoked, errRevokedKey)
+	case !rec.ExpiresAt.IsZero() && !now.Before(rec.ExpiresAt):
+		return nil, a.reject(authgate.ErrTokenExpired, errExpiredKey)
+	case a.requireExpiry && rec.ExpiresAt.IsZero():
+		return nil, a.reject(authgate.ErrInvalidCredentials, errNoExpiry)
+	}
+	e := newEntry(rec.Key, now, a.cacheTTL)
+	if a.cache != nil {
+		a.cache.put(d, e, now, gen)
+	}
+	a.markUsed(e.id, now)
+	return e.principal(a.name), nil
+}
+
+func (a *Authenticator) markUsed(id string, now time.Time) {
+	if a.usage != nil {
+		a.usage.mark(id, now)
+	}
+}
+
+// extract finds the one place the key was sent. Query and form parameters
+// are never read.
+func (a *Authenticator) extract(r *http.Request) (string, error) {
+	hv := r.Header[a.header]
+	av := r.Header["Authorization"]
+	if len(hv) > 1 || len(av) > 1 {
+		return "", a.fail(authgate.ErrMalformedRequest, errRepeated)
+	}
+	if len(hv) == 1 {
+		if len(av) == 1 {
+			// RFC 6750 §2: one method only. An Authorization header of any
+			// scheme beside the key header is ambiguous, never "either may
+			// pass".
+			return "", a.fail(authgate.ErrMalformedRequest, errTwoSources)
+		}
+		return hv[0], nil
+	}
+	if len(av) == 0 {
+		return "", a.fail(authgate.ErrNoCredentials, nil)
+	}
+	scheme, value, _ := strings.Cut(av[0], " ")
+	switch {
+	case strings.EqualFold(scheme, "ApiKey"):
+		return value, nil
+	case strings.EqualFold(scheme, "Bearer") && a.ownsBearer(value):
+		return value, nil
+	}
+	return "", a.fail(authgate.ErrUnrecognizedCredential, errOtherKind)
+}
+
+// ownsBearer reports whether a bearer value carries exactly this
+// authenticator's prefix, so it is an API key and not a JWT.
+func (a *Authenticator) ownsBearer(v string) bool {
+	return strings.HasPrefix(v, a.prefixSep) && strings.IndexByte(v[len(a.prefixSep):], '_') < 0
+}
+
+// guard rejects, before any hashing, values no key can be: empty, longer
+// than MaxKeyLength, or holding bytes outside '!'..'~' or a '%'.
+func guard(v string) error {
+	switch {
+	case v == "":
+		return errEmptyKey
+	case len(v) > MaxKeyLength:
+		return errTooLong
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c > '~' || c == '%' {
+			return errBadChar
+		}
+	}
+	return nil
+}
+
+// reject is the one 401 for a key this authenticator owns: same code, same
+// description, same challenge whatever kind says.
+func (a *Authenticator) reject(kind, cause error) error {
+	return &authgate.Error{
+		Provider: a.name, Kind: kind, Code: "invalid_token",
+		Description: invalidDescription, Schemes: a.schemes, Err: cause,
+	}
+}
+
+func (a *Authenticator) fail(kind, cause error) error {
+	return &authgate.Error{Provider: a.name, Kind: kind, Schemes: a.schemes, Err: cause}
+}
+
+// Issue creates a key with this authenticator's prefix in its store, hashed
+// exactly as Authenticate hashes (with the pepper, if any), and returns its
+// plaintext — to show once, never to store — and the Key as stored. The
+// rules for k are those of the package-level Issue; with
+// Config.RequireExpiry, k.ExpiresAt is required.
+func (a *Authenticator) Issue(ctx context.Context, k Key) (string, Key, error) {
+	return issue(ctx, a.store, a.prefix, a.hasher, a.now(), a.requireExpiry, k)
+}
+
+// Revoke revokes the key with that ID in the store and drops it from this
+// authenticator's cache, so it stops working here at once (other instances
+// sharing the store stop within Config.CacheTTL). It returns an error
+// wrapping ErrNotFound for an unknown ID, or the store's error.
+func (a *Authenticator) Revoke(ctx context.Context, id string) error {
+	if err := a.store.Revoke(ctx, id); err != nil {
+		return fmt.Errorf("apikey: revoke: %w", err)
+	}
+	if a.cache != nil {
+		a.cache.evictID(id)
+	}
+	return nil
+}
+
+// Flush writes the pending last-use times that are due: a key written less
+// than Config.LastUsedInterval ago waits. The background writer calls it
+// periodically; it returns the store's error.
+func (a *Authenticator) Flush(ctx context.Context) error {
+	if a.usage == nil {
+		return nil
+	}
+	return a.usage.flush(ctx, false)
+}
+
+// Close stops the background last-use writer and writes every pending last
+// use, due or not. It does not close the store. Requests authenticated
+// after Close still work but their use is no longer recorded. Close returns
+// the store's error from that final write; calling it again returns the
+// same result.
+func (a *Authenticator) Close() error {
+	if a.usage == nil {
+		return nil
+	}
+	return a.usage.close()
+}

@@ -1,0 +1,135 @@
+package apikey
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/textproto"
+	"strings"
+	"time"
+)
+
+// Defaults and bounds of Config.
+const (
+	DefaultName             = "apikey"
+	DefaultHeader           = "X-API-Key"
+	DefaultCacheTTL         = 10 * time.Second
+	MaxCacheTTL             = time.Minute
+	DefaultCacheSize        = 10_000
+	DefaultLastUsedInterval = time.Minute
+	MinLastUsedInterval     = time.Second
+	DefaultLookupTimeout    = 2 * time.Second
+)
+
+// Config configures an Authenticator. Prefix is required; every other zero
+// field takes the documented default.
+type Config struct {
+	// Name is the provider name in principals, errors and logs; default
+	// "apikey".
+	Name string
+	// Prefix is the key prefix this authenticator owns, such as "sk_live"
+	// (see ValidatePrefix). Keys with another prefix are "not mine".
+	Prefix string
+	// Header is the request header carrying the key; default "X-API-Key".
+	// "Authorization: ApiKey <key>" and "Authorization: Bearer <key>" (when
+	// the value has this Prefix) are always read too.
+	Header string
+	// Pepper, when set, is a server-side secret of at least 32 bytes kept
+	// outside the key store: digests become HMAC-SHA256(Pepper, key), so a
+	// stolen database alone cannot even confirm a guessed key. Changing it
+	// invalidates every key issued before. Issue keys with
+	// Authenticator.Issue so they are hashed the same way.
+	Pepper []byte
+	// CacheTTL is how long a valid key is served from memory without asking
+	// the store, and so the longest a key revoked behind the
+	// authenticator's back keeps working. Default 10 s, at most one minute;
+	// a negative value disables the cache.
+	CacheTTL time.Duration
+	// CacheSize bounds the number of cached keys; default 10 000.
+	CacheSize int
+	// LastUsedInterval is the least time between two last-use writes for
+	// one key; default one minute, at least one second; a negative value
+	// disables last-use tracking.
+	LastUsedInterval time.Duration
+	// LookupTimeout bounds one store lookup (and the request's own deadline
+	// applies too); default 2 s. A lookup that times out is ErrUnavailable.
+	LookupTimeout time.Duration
+	// RequireExpiry rejects keys that have no expiry, and makes
+	// Authenticator.Issue refuse to create them.
+	RequireExpiry bool
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger receives failures of background last-use writes (with key IDs,
+	// never keys); default: discard.
+	Logger *slog.Logger
+}
+
+// withDefaults validates c and returns a copy with defaults filled in.
+func (c Config) withDefaults() (Config, error) {
+	if err := ValidatePrefix(c.Prefix); err != nil {
+		return c, err
+	}
+	if c.Name == "" {
+		c.Name = DefaultName
+	}
+	if c.Header == "" {
+		c.Header = DefaultHeader
+	}
+	if !validHeaderName(c.Header) {
+		return c, errors.New("apikey: header must be a valid HTTP field name other than Authorization")
+	}
+	if len(c.Pepper) > 0 && len(c.Pepper) < minPepperLen {
+		return c, fmt.Errorf("apikey: pepper must be at least %d bytes", minPepperLen)
+	}
+	c.Pepper = append([]byte(nil), c.Pepper...)
+	switch {
+	case c.CacheTTL == 0:
+		c.CacheTTL = DefaultCacheTTL
+	case c.CacheTTL > MaxCacheTTL:
+		return c, fmt.Errorf("apikey: cache TTL must be at most %v", MaxCacheTTL)
+	}
+	switch {
+	case c.CacheSize == 0:
+		c.CacheSize = DefaultCacheSize
+	case c.CacheSize < 0:
+		return c, errors.New("apikey: cache size must not be negative")
+	}
+	switch {
+	case c.LastUsedInterval == 0:
+		c.LastUsedInterval = DefaultLastUsedInterval
+	case c.LastUsedInterval > 0 && c.LastUsedInterval < MinLastUsedInterval:
+		return c, fmt.Errorf("apikey: last-used interval must be at least %v", MinLastUsedInterval)
+	}
+	switch {
+	case c.LookupTimeout == 0:
+		c.LookupTimeout = DefaultLookupTimeout
+	case c.LookupTimeout < 0:
+		return c, errors.New("apikey: lookup timeout must not be negative")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// validHeaderName reports whether name is an RFC 9110 token and not a header
+// the authenticator already reads or must not read.
+func validHeaderName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	switch textproto.CanonicalMIMEHeaderKey(name) {
+	case "Authorization", "Cookie", "Proxy-Authorization":
+		return false
+	}
+	return true
+}
