@@ -1,12 +1,13 @@
 // Command quickstart is the seed's ArticleViewSet served by Gin with
-// authgate: reads are public, writes need a valid token, deletes need the
-// admin role.
+// authgate: reads are public, writes need a valid token or API key (the
+// seed's "multiple authentication methods"), deletes need the admin role.
 //
 //	go run ./examples/quickstart            # listens on 127.0.0.1:8080
-//	go run ./examples/quickstart -addr 127.0.0.1:9090
+//	go run ./examples/quickstart -addr 127.0.0.1:9090 -db /tmp/keys.db
 //
-// It generates a development key pair at start and prints ready-to-paste
-// tokens and curl lines. Everything lives in memory.
+// It generates a development key pair at start, creates an API key in a
+// SQLite file (only its hash is stored), and prints ready-to-paste tokens,
+// the API key and curl lines. Articles live in memory.
 package main
 
 import (
@@ -28,6 +29,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/apikey"
+	"github.com/authgate/authgate/apikey/sqlstore"
+	"github.com/authgate/authgate/chain"
 	"github.com/authgate/authgate/examples/internal/devtoken"
 	"github.com/authgate/authgate/ginauth"
 	"github.com/authgate/authgate/providers"
@@ -41,10 +45,11 @@ const (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	db := flag.String("db", "authgate-quickstart.db", "SQLite file holding the API keys")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, os.Stdout); err != nil {
+	if err := run(ctx, *addr, "sqlite:"+*db, os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -54,11 +59,32 @@ type app struct {
 	handler    http.Handler
 	token      string // a user with role "editor"
 	adminToken string // a user with role "admin"
+	apiKey     string // a service key with role "editor"
+	close      func() error
 }
 
-func newApp() (*app, error) {
+// newApp builds the server. dsn names the API-key store ("sqlite:PATH").
+func newApp(ctx context.Context, dsn string) (_ *app, err error) {
 	dev, err := devtoken.New(issuerURL, audience)
 	if err != nil {
+		return nil, err
+	}
+	store, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := apikey.New(store, apikey.Config{Prefix: "ag_dev"})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	a := &app{close: func() error { return errors.Join(keys.Close(), store.Close()) }}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.apiKey, _, err = keys.Issue(ctx, apikey.Key{Name: "quickstart", Subject: "quickstart-bot", Roles: []string{"editor"}}); err != nil {
 		return nil, err
 	}
 	jwt, err := static.New(static.Config{
@@ -70,7 +96,6 @@ func newApp() (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{}
 	if a.token, err = dev.Mint("ada", 12*time.Hour, map[string]any{"roles": []string{"editor"}, "name": "Ada"}); err != nil {
 		return nil, err
 	}
@@ -81,37 +106,42 @@ func newApp() (*app, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery())
-	store := newArticles()
+	articleStore := newArticles()
+
+	// The seed's auth=[JWTAuth(), APIKeyAuth()]: a token or an API key. The
+	// first authenticator that recognises a credential decides.
+	jwtOrKey := chain.Any(jwt, keys)
 
 	api := r.Group("/api")
-	// The seed's get_auth=None, post_auth/patch_auth/delete_auth=JWTAuth():
-	// reads are public, every other method needs a token.
-	articles := api.Group("/articles", ginauth.ByMethod(jwt, ginauth.Methods{
+	// The seed's get_auth=None, post_auth/patch_auth/delete_auth=…: reads
+	// are public, every other method needs a token or an API key.
+	articles := api.Group("/articles", ginauth.ByMethod(jwtOrKey, ginauth.Methods{
 		http.MethodGet:  nil,
 		http.MethodHead: nil,
 	}))
-	articles.GET("/", store.list)
-	articles.GET("/:id", store.get)
-	articles.POST("/", store.create)
-	articles.PATCH("/:id", store.update)
-	articles.DELETE("/:id", ginauth.RequireRoles("admin"), store.delete)
+	articles.GET("/", articleStore.list)
+	articles.GET("/:id", articleStore.get)
+	articles.POST("/", articleStore.create)
+	articles.PATCH("/:id", articleStore.update)
+	articles.DELETE("/:id", ginauth.RequireRoles("admin"), articleStore.delete)
 
-	api.GET("/me", ginauth.Require(jwt), func(c *gin.Context) {
+	api.GET("/me", ginauth.Require(jwtOrKey), func(c *gin.Context) {
 		p, _ := ginauth.PrincipalFrom(c)
 		c.JSON(http.StatusOK, gin.H{
 			"provider": p.Provider, "method": p.Method, "subject": p.Subject, "issuer": p.Issuer,
-			"name": p.Name, "roles": p.Roles, "scopes": p.Scopes, "expires_at": p.ExpiresAt,
+			"name": p.Name, "roles": p.Roles, "scopes": p.Scopes,
 		})
 	})
 	a.handler = r
 	return a, nil
 }
 
-func run(ctx context.Context, addr string, out io.Writer) error {
-	a, err := newApp()
+func run(ctx context.Context, addr, dsn string, out io.Writer) error {
+	a, err := newApp(ctx, dsn)
 	if err != nil {
 		return err
 	}
+	defer a.close()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -119,13 +149,16 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(out, "authgate quickstart listening on %s\n\n", base)
 	fmt.Fprintf(out, "export TOKEN=%s\n", a.token)
-	fmt.Fprintf(out, "export ADMIN_TOKEN=%s\n\n", a.adminToken)
+	fmt.Fprintf(out, "export ADMIN_TOKEN=%s\n", a.adminToken)
+	fmt.Fprintf(out, "export API_KEY=%s\n\n", a.apiKey)
 	fmt.Fprintf(out, "curl %s/api/articles/\n", base)
 	fmt.Fprintf(out, "curl -X POST %s/api/articles/ -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"title\":\"Hello\",\"body\":\"First post\"}'\n", base)
 	fmt.Fprintf(out, "curl -X PATCH %s/api/articles/1 -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"title\":\"Hello again\"}'\n", base)
 	fmt.Fprintf(out, "curl -X DELETE %s/api/articles/1 -H \"Authorization: Bearer $TOKEN\"        # 403: editors cannot delete\n", base)
 	fmt.Fprintf(out, "curl -X DELETE %s/api/articles/1 -H \"Authorization: Bearer $ADMIN_TOKEN\"\n", base)
+	fmt.Fprintf(out, "curl -X POST %s/api/articles/ -H \"X-API-Key: $API_KEY\" -H 'Content-Type: application/json' -d '{\"title\":\"By a service\"}'\n", base)
 	fmt.Fprintf(out, "curl %s/api/me -H \"Authorization: Bearer $TOKEN\"\n", base)
+	fmt.Fprintf(out, "curl %s/api/me -H \"X-API-Key: $API_KEY\"\n", base)
 	fmt.Fprintf(out, "curl -i -X POST %s/api/articles/                 # 401 without credentials\n", base)
 
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
