@@ -133,6 +133,9 @@ func checkRSA(p *rsa.PublicKey) error {
 	if p.E < 3 || p.E%2 == 0 {
 		return errors.New("RSA public exponent must be odd and at least 3")
 	}
+	if rocaFingerprint(p.N) {
+		return errors.New("RSA key has the ROCA fingerprint (CVE-2017-15361): its factors can be recovered")
+	}
 	return nil
 }
 

@@ -31,8 +31,10 @@ const (
 // A JWK's "kid" and "alg" become the Key's ID and Algorithm. A single JWK
 // that is unusable (private members, "use":"enc", "key_ops" without
 // "verify", an unknown "kty" or curve, a point off its curve, RSA under 2048
-// bits) is an error; in a set such keys are skipped, and a set with no usable
-// key is an error. Private keys are refused: configure public keys only.
+// bits, the ROCA fingerprint) is an error; in a set such keys are skipped,
+// and a set with no usable key is an error, as is a set with two keys of
+// the same kid and kty (RFC 7517 §4.5) or one that mixes "oct" secrets with
+// public keys. Private keys are refused: configure public keys only.
 func ParseKeys(data []byte) ([]Key, error) {
 	data = bytes.TrimSpace(data)
 	switch {
@@ -182,10 +184,21 @@ func parseJWKDocument(data []byte, allowSecret bool) ([]Key, error) {
 	}
 	var keys []Key
 	var firstErr error
+	ids := make(map[[2]string]bool, len(entries))
 	for _, e := range entries {
 		m, ok := e.(map[string]any)
 		if !ok {
 			return nil, errors.New("providers: JWKS entry is not an object")
+		}
+		// RFC 7517 §4.5: one kid may name several keys only if their kty
+		// differ. Checked on every entry, usable or not, so a broken
+		// duplicate does not hide the ambiguity.
+		if kid, ok := m["kid"].(string); ok {
+			kty, _ := m["kty"].(string)
+			if ids[[2]string{kid, kty}] {
+				return nil, errors.New("providers: JWKS has two keys with the same kid and kty")
+			}
+			ids[[2]string{kid, kty}] = true
 		}
 		k, err := parseJWK(m, allowSecret)
 		if err != nil {
@@ -196,6 +209,18 @@ func parseJWKDocument(data []byte, allowSecret bool) ([]Key, error) {
 	}
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("providers: JWKS has no usable key (%v)", firstErr)
+	}
+	// A set that mixes HMAC secrets with public keys is refused: keep
+	// symmetric and asymmetric keys in separate verifiers (RFC 8725 §3.1,
+	// SECURITY.md §4 48).
+	secrets := 0
+	for _, k := range keys {
+		if k.secret != nil {
+			secrets++
+		}
+	}
+	if secrets > 0 && secrets < len(keys) {
+		return nil, errors.New("providers: JWKS mixes secret (oct) and public keys")
 	}
 	return keys, nil
 }
