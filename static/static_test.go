@@ -677,3 +677,30 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("Describe = %+v", d)
 	}
 }
+
+// TestOversizedCredentials: megabyte-sized Authorization headers are
+// refused before any split or decode, with a constant, small number of
+// allocations (SECURITY.md §4 A 24, B 34; CVE-2025-30204).
+func TestOversizedCredentials(t *testing.T) {
+	a, _ := newRS256(t, nil)
+	for _, n := range []int{64 << 10, 512 << 10, 1 << 20} {
+		for name, body := range map[string]string{
+			"dots":  strings.Repeat(".", n),
+			"As":    strings.Repeat("A", n),
+			"token": strings.Repeat("A", n/2) + "." + strings.Repeat("B", n/2-2) + ".C",
+		} {
+			r := request("Bearer " + body)
+			var err error
+			allocs := testing.AllocsPerRun(20, func() { _, err = a.Authenticate(r) })
+			if err == nil || authgate.StatusCode(err) >= 500 {
+				t.Errorf("%s of %d bytes: Authenticate = %v", name, n, err)
+			}
+			if allocs > 4 {
+				t.Errorf("%s of %d bytes: %.0f allocations, want a small constant", name, n, allocs)
+			}
+			if _, err := a.Verify(context.Background(), body); !errors.Is(err, authgate.ErrUnrecognizedCredential) {
+				t.Errorf("%s of %d bytes: Verify = %v", name, n, err)
+			}
+		}
+	}
+}
