@@ -194,8 +194,13 @@ func (a *Authenticator) extract(r *http.Request) (string, error) {
 		return value, nil
 	case strings.EqualFold(scheme, "Bearer") && a.ownsBearer(value):
 		return value, nil
+	case strings.EqualFold(scheme, "Bearer"):
+		// A bearer credential of another kind (a JWT): present, not ours.
+		return "", a.fail(authgate.ErrUnrecognizedCredential, errOtherKind)
 	}
-	return "", a.fail(authgate.ErrUnrecognizedCredential, errOtherKind)
+	// Another auth-scheme (Basic, Digest, …) is no credential of any kind
+	// this package knows: RFC 6750 §3.1 wants a bare challenge for it.
+	return "", a.fail(authgate.ErrNoCredentials, nil)
 }
 
 // ownsBearer reports whether a bearer value carries exactly this

@@ -67,7 +67,7 @@ func TestAuthenticate(t *testing.T) {
 		{"no credentials", hdr{}, "", authgate.ErrNoCredentials, 401, 0},
 		{"query string is never read (175)", hdr{}, "/orders?api_key=" + valid + "&apikey=" + valid, authgate.ErrNoCredentials, 401, 0},
 		{"Bearer JWT is not mine", hdr{"Authorization": {"Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"}}, "", authgate.ErrUnrecognizedCredential, 401, 0},
-		{"Basic is not mine", hdr{"Authorization": {"Basic YWxhZGRpbjpvcGVuc2VzYW1l"}}, "", authgate.ErrUnrecognizedCredential, 401, 0},
+		{"Basic is no credential", hdr{"Authorization": {"Basic YWxhZGRpbjpvcGVuc2VzYW1l"}}, "", authgate.ErrNoCredentials, 401, 0},
 		{"environment mismatch: sk_test on live (166)", hdr{"X-Api-Key": {testKey}}, "", authgate.ErrUnrecognizedCredential, 401, 0},
 		{"Bearer with another prefix", hdr{"Authorization": {"Bearer " + testKey}}, "", authgate.ErrUnrecognizedCredential, 401, 0},
 		{"prefix missing", hdr{"X-Api-Key": {prefixless}}, "", authgate.ErrUnrecognizedCredential, 401, 0},
@@ -699,5 +699,32 @@ func TestTimingBand(t *testing.T) {
 	t.Logf("median latency unknown/revoked/expired: %v", medians)
 	if hi > 10*lo+20*time.Microsecond {
 		t.Fatalf("latency band too wide: %v", medians)
+	}
+}
+
+// TestOtherSchemesAreNoCredentials: Basic or Digest beside an API-key
+// authenticator is no credential at all (a bare challenge, RFC 6750 §3.1),
+// while a bearer token that is not an API key is a credential of another
+// kind.
+func TestOtherSchemesAreNoCredentials(t *testing.T) {
+	a, err := apikey.New(apikey.NewMemoryStore(), apikey.Config{Prefix: "sk_live"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, tt := range []struct {
+		auth             string
+		wantUnrecognized bool
+	}{
+		{"Basic YWxhZGRpbjpvcGVuc2VzYW1l", false},
+		{"Digest username=x", false},
+		{"Bearer eyJhbGciOiJIUzI1NiJ9.e30.x", true},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", tt.auth)
+		_, err := a.Authenticate(r)
+		if !authgate.IsNotMine(err) || errors.Is(err, authgate.ErrUnrecognizedCredential) != tt.wantUnrecognized {
+			t.Errorf("%.12s…: Authenticate = %v, want not-mine (unrecognized %v)", tt.auth, err, tt.wantUnrecognized)
+		}
 	}
 }
