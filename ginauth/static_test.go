@@ -10,12 +10,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/apikey"
 	"github.com/authgate/authgate/chain"
 	"github.com/authgate/authgate/ginauth"
 	"github.com/authgate/authgate/internal/authfake"
@@ -166,5 +168,40 @@ func TestStaticEndToEnd(t *testing.T) {
 	do(e2, http.MethodGet, "/x", "Authorization", "Bearer "+tampered)
 	if !errors.Is(seen, authgate.ErrInvalidSignature) {
 		t.Errorf("error handler got %v, want ErrInvalidSignature", seen)
+	}
+}
+
+// TestRealChainChallenges: chain.Any of the real static and apikey
+// authenticators answers an unsupported scheme and a missing credential with
+// bare challenges for both schemes, and a bearer nobody claims with
+// invalid_token (SECURITY.md §4 A 1–2, J 186).
+func TestRealChainChallenges(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	st, _ := newStatic(t, "RS256")
+	keys, err := apikey.New(apikey.NewMemoryStore(), apikey.Config{Prefix: "sk_live"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keys.Close()
+	e := gin.New()
+	e.GET("/x", ginauth.Require(chain.Any(st, keys), ginauth.WithLogger(nil)), func(c *gin.Context) { c.Status(200) })
+	bare := `Bearer realm="api", ApiKey realm="api", header="X-API-Key"`
+	for _, tt := range []struct {
+		auth, want string
+	}{
+		{"", bare},
+		{"Basic YWxhZGRpbjpvcGVuc2VzYW1l", bare},
+		{"Digest username=x", bare},
+		{"Bearer not-a-jwt", `Bearer realm="api", error="invalid_token", error_description="Invalid token"`},
+	} {
+		r := httptest.NewRequest("GET", "/x", nil)
+		if tt.auth != "" {
+			r.Header.Set("Authorization", tt.auth)
+		}
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		if w.Code != 401 || w.Header().Get("WWW-Authenticate") != tt.want {
+			t.Errorf("Authorization %q: %d %q, want 401 %q", tt.auth, w.Code, w.Header().Get("WWW-Authenticate"), tt.want)
+		}
 	}
 }
