@@ -1,7 +1,9 @@
 // Package providers is the toolkit every authgate token provider is built
 // from, public so applications can add their own (Okta, Entra ID, Cognito…):
-// the one JWT verifier ([Verifier]), key sources ([KeySet], [StaticKeySet]),
-// key parsing ([ParseKeys], [ParseJWKS], [SecretKey], [PublicKey]) with
+// the one JWT verifier ([Verifier]), key sources ([KeySet], [StaticKeySet],
+// the remote key manager [RemoteKeySet] with OpenID Connect discovery
+// [Discover]), key parsing ([ParseKeys], [ParseJWKS], [ParseX509CertMap],
+// [SecretKey], [PublicKey]) with
 // algorithm binding ([BindKeys]), declarative claim rules ([Claims]),
 // claim-to-principal mapping ([Mapping]) and bearer extraction
 // ([BearerToken]).
@@ -36,6 +38,28 @@
 //   - claims: exp required, nbf and iat not in the future beyond the leeway,
 //     NumericDate a JSON number in [0, 9999-12-31], iss and aud exact, sub a
 //     non-empty string without control characters, then the claim rules.
+//
+// # Remote keys: why not keyfunc, jwkset or go-oidc
+//
+// DESIGN.md names keyfunc/v3 + jwkset (and go-oidc/v3 for discovery) as the
+// starting point. [RemoteKeySet] and [Discover] replace them, written on
+// net/http and sync, because what falls short of SECURITY.md §3.1 and
+// §4 H is their core behaviour, not an option to wrap: jwkset turns "oct"
+// entries of a published set into HMAC keys and does not enforce
+// use/key_ops; it reads bodies without a cap and uses a client that follows
+// redirects; its unknown-kid rate limiter parks requests (up to a minute)
+// instead of rejecting them; keyfunc tries every key for a token without
+// kid; go-oidc refetches on every verification failure (no cooldown),
+// uses a client with no timeout and parses tokens with go-jose, which
+// accepts JSON serialization. Wrapping would have meant replacing the
+// fetcher, the parser, the rate limiter and the lookup — everything — and
+// keeping three dependencies for the rest. Here, keys from a remote set go
+// through the same parser and binding as configured keys ([ParseJWKS],
+// one algorithm per key), fetches share one guarded transport (https
+// except loopback, no redirects, no cookies, 5 s timeout, 256 KiB cap), and
+// the cache (single-flight, Cache-Control within [5 min, 24 h], a
+// non-blocking cooldown for unknown kids, last-known-good keys up to a
+// maximum age, backoff after failures) is documented on [RemoteKeySet].
 //
 // Tokens are routed by their unverified "iss" before anything costly: a
 // token of another issuer is [authgate.ErrUnrecognizedCredential] ("not

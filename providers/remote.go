@@ -1,0 +1,337 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/remote"
+)
+
+// Defaults and bounds of a RemoteKeySet (SECURITY.md §5).
+const (
+	// DefaultRefreshInterval is how long a fetched key set stays fresh when
+	// the answer carries no usable Cache-Control max-age.
+	DefaultRefreshInterval = time.Hour
+	// MinRefreshInterval and MaxRefreshInterval clamp Cache-Control
+	// max-age: a key set is never refetched more often than every 5
+	// minutes on schedule, and at least daily.
+	MinRefreshInterval = 5 * time.Minute
+	MaxRefreshInterval = 24 * time.Hour
+	// DefaultCooldown is the least time between two fetches caused by
+	// tokens naming an unknown kid.
+	DefaultCooldown = time.Minute
+	// DefaultMaxKeyAge is how long the last good keys keep verifying while
+	// the endpoint fails.
+	DefaultMaxKeyAge = 24 * time.Hour
+	// DefaultFetchTimeout bounds one fetch, body included.
+	DefaultFetchTimeout = remote.DefaultTimeout
+	// MaxFetchBody is the largest key set or discovery document read (256
+	// KiB); a larger one is a failed fetch.
+	MaxFetchBody = remote.MaxBody
+)
+
+// RemoteKeySetConfig configures a RemoteKeySet. URL, or Issuer for
+// discovery, and Algorithms are required.
+type RemoteKeySetConfig struct {
+	// Name names the provider in errors and logs (default "jwks").
+	Name string
+	// URL is the key set's address (a JWKS, or what Parse reads). It must
+	// be https; plain http is accepted for loopback hosts (127.0.0.0/8,
+	// ::1, localhost) only.
+	URL string
+	// Issuer, when URL is empty, is the OpenID Connect issuer whose
+	// discovery document names the key set (jwks_uri): see Discover.
+	// Discovery happens once, on first use; a failed discovery is retried
+	// with backoff.
+	Issuer string
+	// HTTPClient sends the requests (default: http.DefaultTransport). It is
+	// copied, never modified: the copy follows no redirects, keeps no
+	// cookies and times out after FetchTimeout at most.
+	HTTPClient *http.Client
+	// Algorithms are the asymmetric algorithms keys may be bound to. A key
+	// whose "alg" is not among them, or that has no "alg" and fits several
+	// of them (an RSA key with RS256 and PS256 allowed), is skipped.
+	Algorithms []string
+	// Parse turns a fetched document into keys and a count of skipped
+	// entries (default ParseJWKS; ParseX509CertMap reads Google's
+	// certificate maps).
+	Parse func(document []byte) (keys []Key, skipped int, err error)
+	// RefreshInterval is the freshness lifetime of a key set whose answer
+	// has no usable Cache-Control max-age (default DefaultRefreshInterval,
+	// within [MinRefreshInterval, MaxRefreshInterval]).
+	RefreshInterval time.Duration
+	// Cooldown is the least time between two fetches caused by unknown kids
+	// (default DefaultCooldown, within [1 s, 1 h]). Tokens with an unknown
+	// kid that arrive during the cooldown are rejected at once.
+	Cooldown time.Duration
+	// MaxKeyAge is how long the last good keys are used while refreshing
+	// fails (default DefaultMaxKeyAge, within [5 min, 7 days]); after that
+	// every token is refused with authgate.ErrUnavailable.
+	MaxKeyAge time.Duration
+	// FetchTimeout bounds one fetch (default DefaultFetchTimeout, at most
+	// 30 s).
+	FetchTimeout time.Duration
+	// Logger, if set, receives failed fetches (Warn) and skipped keys
+	// (Debug). Nothing logged contains key material or a token.
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// RemoteKeySet is a KeySet backed by an HTTPS URL: the remote JWKS key
+// manager. It is safe for concurrent use.
+//
+//   - The first lookup fetches the set (New does no I/O; Prefetch warms it
+//     up); while no set was ever fetched, lookups fail with
+//     authgate.ErrUnavailable, and failed fetches are retried with
+//     exponential backoff (1 s doubling to 1 min), not on every request.
+//   - One fetch at a time (single-flight): concurrent lookups that need
+//     keys wait for the fetch in flight, bounded by FetchTimeout and their
+//     own context.
+//   - A set is fresh for its Cache-Control max-age clamped to [5 min, 24 h]
+//     (RefreshInterval when absent, 0, no-store or no-cache). After that the
+//     set keeps serving while one background fetch, detached from the
+//     request that triggered it, replaces it: requests never wait for a
+//     scheduled refresh.
+//   - A token naming a kid the set does not hold triggers a fetch only if
+//     no fetch started within Cooldown (and failures are not being backed
+//     off); otherwise it is rejected at once — it never waits for a
+//     cooldown. A token without kid, or with a kid the set holds (even if
+//     its signature is wrong), never triggers a fetch.
+//   - While fetching fails (transport errors, non-200 answers, redirects,
+//     bodies over 256 KiB, garbage, a set with no usable key) the last good
+//     set keeps verifying until it is MaxKeyAge old; then lookups fail with
+//     authgate.ErrUnavailable. An empty set after a good one counts as a
+//     failure: the last good keys stay (pinned by the tests).
+//   - A successful fetch replaces the whole set: keys removed from the
+//     document stop verifying.
+//   - Entries that are unusable (unknown kty, "use":"enc", key_ops without
+//     verify, "oct" secrets, private members, weak keys, an alg outside
+//     Algorithms) are skipped, never fatal.
+type RemoteKeySet struct {
+	name     string
+	url      string
+	issuer   string
+	client   *http.Client
+	allowed  []string
+	parse    func([]byte) ([]Key, int, error)
+	refresh  time.Duration
+	cooldown time.Duration
+	logger   *slog.Logger
+
+	keys       *remote.Cache[*StaticKeySet]
+	discovery  *remote.Cache[string] // nil when URL is configured
+	discovered atomic.Pointer[string]
+}
+
+// NewRemoteKeySet validates cfg and returns a RemoteKeySet. It does no
+// network I/O. It returns an error when neither URL nor Issuer is set, when
+// a URL is not https (outside loopback), when Algorithms is empty or holds
+// an HMAC or unknown algorithm, and for durations outside their bounds.
+func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
+	name := cmp(cfg.Name, "jwks")
+	fail := func(format string, args ...any) (*RemoteKeySet, error) {
+		return nil, fmt.Errorf("%s: "+format, append([]any{name}, args...)...)
+	}
+	s := &RemoteKeySet{
+		name:     name,
+		url:      cfg.URL,
+		issuer:   cfg.Issuer,
+		allowed:  slices.Clone(cfg.Algorithms),
+		parse:    cfg.Parse,
+		refresh:  orDefault(cfg.RefreshInterval, DefaultRefreshInterval),
+		cooldown: orDefault(cfg.Cooldown, DefaultCooldown),
+		logger:   cfg.Logger,
+	}
+	switch {
+	case cfg.URL != "":
+		if _, err := remote.CheckURL(cfg.URL); err != nil {
+			return fail("key set %w", err)
+		}
+	case cfg.Issuer != "":
+		if _, err := remote.CheckURL(cfg.Issuer); err != nil {
+			return fail("issuer %w", err)
+		}
+	default:
+		return fail("a key set URL or an issuer to discover it from is required")
+	}
+	if len(s.allowed) == 0 {
+		return fail("no algorithms allowed")
+	}
+	for _, a := range s.allowed {
+		alg, ok := algorithms[a]
+		switch {
+		case !ok:
+			return fail("unsupported algorithm %q", a)
+		case alg.family == familyHMAC:
+			return fail("%s needs a shared secret, which a published key set never holds", a)
+		}
+	}
+	if s.parse == nil {
+		s.parse = ParseJWKS
+	}
+	maxAge := orDefault(cfg.MaxKeyAge, DefaultMaxKeyAge)
+	timeout := orDefault(cfg.FetchTimeout, DefaultFetchTimeout)
+	switch {
+	case s.refresh < MinRefreshInterval || s.refresh > MaxRefreshInterval:
+		return fail("RefreshInterval %v outside [%v, %v]", s.refresh, MinRefreshInterval, MaxRefreshInterval)
+	case s.cooldown < time.Second || s.cooldown > time.Hour:
+		return fail("Cooldown %v outside [1s, 1h]", s.cooldown)
+	case maxAge < 5*time.Minute || maxAge > 7*24*time.Hour:
+		return fail("MaxKeyAge %v outside [5m, 168h]", maxAge)
+	case timeout < 0 || timeout > 30*time.Second:
+		return fail("FetchTimeout %v outside (0, 30s]", timeout)
+	}
+	s.client = remote.Client(cfg.HTTPClient, timeout)
+	opts := remote.Options{Now: cfg.Now, Timeout: timeout, MaxStale: maxAge, OnError: s.logFailure}
+	s.keys = remote.New(s.fetch, opts)
+	if s.url == "" {
+		opts.MaxStale = 0 // a discovered jwks_uri is kept for the process
+		s.discovery = remote.New(s.discover, opts)
+	}
+	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// VerificationKeys implements KeySet; see RemoteKeySet for when it fetches.
+// It returns an error wrapping authgate.ErrUnavailable when no usable key
+// set can be had (never fetched, failing, older than MaxKeyAge), or when
+// ctx ends while waiting for a fetch.
+func (s *RemoteKeySet) VerificationKeys(ctx context.Context, kid, alg string) ([]Key, error) {
+	if err := s.discoverOnce(ctx); err != nil {
+		return nil, err
+	}
+	set, err := s.keys.Get(ctx)
+	if err != nil {
+		return nil, s.unavailable(err)
+	}
+	if kid == "" || set.byID[kid] != nil {
+		return set.VerificationKeys(ctx, kid, alg)
+	}
+	fresh, ok, err := s.keys.Refresh(ctx, s.cooldown)
+	switch {
+	case ok:
+		return fresh.VerificationKeys(ctx, kid, alg)
+	case err != nil && ctx.Err() != nil:
+		return nil, s.unavailable(err)
+	}
+	return nil, nil // unknown kid, cooling down or refetch failed: no key
+}
+
+// Prefetch fetches the key set now (after discovery, when configured) and
+// waits for it until ctx is done: call it at start-up to warm the cache and
+// to see configuration errors early. It ignores the backoff of earlier
+// failures but still shares a fetch in flight. Its error wraps
+// authgate.ErrUnavailable.
+func (s *RemoteKeySet) Prefetch(ctx context.Context) error {
+	if s.discovery != nil && s.discovered.Load() == nil {
+		if err := s.discovery.Prefetch(ctx); err != nil {
+			return s.unavailable(err)
+		}
+		if u, ok := s.discovery.Peek(); ok {
+			s.discovered.Store(&u)
+		}
+	}
+	if err := s.keys.Prefetch(ctx); err != nil {
+		return s.unavailable(err)
+	}
+	return nil
+}
+
+// URL returns the key set's address: the configured one, the discovered
+// one, or "" before discovery.
+func (s *RemoteKeySet) URL() string {
+	if s.url != "" {
+		return s.url
+	}
+	if u := s.discovered.Load(); u != nil {
+		return *u
+	}
+	return ""
+}
+
+func (s *RemoteKeySet) discoverOnce(ctx context.Context) error {
+	if s.discovery == nil || s.discovered.Load() != nil {
+		return nil
+	}
+	u, err := s.discovery.Get(ctx)
+	if err != nil {
+		return s.unavailable(err)
+	}
+	s.discovered.Store(&u)
+	return nil
+}
+
+func (s *RemoteKeySet) discover(ctx context.Context) (string, time.Duration, error) {
+	md, err := discover(ctx, s.client, s.issuer)
+	if err != nil {
+		return "", 0, err
+	}
+	if s.logger != nil {
+		iss, _ := url.Parse(s.issuer)
+		keys, _ := url.Parse(md.JWKSURI)
+		if iss != nil && keys != nil && iss.Host != keys.Host {
+			s.logger.Info("authgate: discovered key set on another host", "provider", s.name, "issuer", s.issuer, "jwks_uri", md.JWKSURI)
+		}
+	}
+	return md.JWKSURI, 0, nil
+}
+
+// fetch fetches, parses and binds the key set.
+func (s *RemoteKeySet) fetch(ctx context.Context) (*StaticKeySet, time.Duration, error) {
+	u := s.URL()
+	if u == "" {
+		return nil, 0, errors.New("key set URL not discovered yet")
+	}
+	body, header, err := remote.Get(ctx, s.client, u)
+	if err != nil {
+		return nil, 0, err
+	}
+	keys, skipped, err := s.parse(body)
+	if err != nil {
+		return nil, 0, fmt.Errorf("key set from %s: %w", u, err)
+	}
+	bound := make([]Key, 0, len(keys))
+	for _, k := range keys {
+		b, err := bindKey(k, s.allowed)
+		if err != nil || b.secret != nil {
+			skipped++
+			continue
+		}
+		bound = append(bound, b)
+	}
+	if skipped > 0 && s.logger != nil {
+		s.logger.Debug("authgate: key set entries skipped", "provider", s.name, "url", u, "skipped", skipped, "kept", len(bound))
+	}
+	if len(bound) == 0 {
+		return nil, 0, fmt.Errorf("key set from %s has no usable key (%d skipped)", u, skipped)
+	}
+	return newStaticKeySet(bound), remote.MaxAge(header, s.refresh, MinRefreshInterval, MaxRefreshInterval), nil
+}
+
+func (s *RemoteKeySet) logFailure(err error) {
+	if s.logger != nil {
+		s.logger.Warn("authgate: key set fetch failed", "provider", s.name, "err", err)
+	}
+}
+
+func (s *RemoteKeySet) unavailable(err error) error {
+	if errors.Is(err, authgate.ErrUnavailable) {
+		return err
+	}
+	return &authgate.Error{Provider: s.name, Kind: authgate.ErrUnavailable, Err: err}
+}
