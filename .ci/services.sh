@@ -4,6 +4,8 @@
 install_node_packages() {
 	# Pinned by interop/package-lock.json.
 	(cd interop && npm ci --no-audit --no-fund --loglevel=error)
+	# The Firebase Auth emulator (~310 MB) has its own lock file.
+	(cd interop/firebase && npm ci --no-audit --no-fund --loglevel=error)
 	export AUTHGATE_INTEROP_DIR="$root/interop"
 }
 

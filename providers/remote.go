@@ -229,6 +229,11 @@ func (s *RemoteKeySet) VerificationKeys(ctx context.Context, kid, alg string) ([
 	case err != nil && ctx.Err() != nil:
 		return nil, s.unavailable(err)
 	}
+	// A background refresh may have replaced the set between Get and
+	// Refresh (and started the cooldown): the kid may be in the new set.
+	if cur, have := s.keys.Peek(); have && cur != set {
+		return cur.VerificationKeys(ctx, kid, alg)
+	}
 	return nil, nil // unknown kid, cooling down or refetch failed: no key
 }
 
