@@ -1,13 +1,6 @@
 package ginauth_test
 
 import (
-	"crypto"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -18,95 +11,42 @@ import (
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/apikey"
+	"github.com/authgate/authgate/authtest"
 	"github.com/authgate/authgate/chain"
 	"github.com/authgate/authgate/ginauth"
 	"github.com/authgate/authgate/internal/authfake"
-	"github.com/authgate/authgate/providers"
 	"github.com/authgate/authgate/static"
 )
 
-const (
-	staticIssuer   = "https://static.example/"
-	staticAudience = "https://api.example/"
-)
+const staticAudience = "https://api.example/"
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func clock() time.Time { return epoch }
 
-// signer mints compact JWS tokens with crypto/rsa or crypto/hmac.
-type signer struct {
-	alg    string
-	kid    string
-	rsa    *rsa.PrivateKey
-	secret []byte
-}
-
-func (s signer) token(tb testing.TB, claims map[string]any) string {
-	tb.Helper()
-	enc := base64.RawURLEncoding
-	header, _ := json.Marshal(map[string]string{"alg": s.alg, "typ": "JWT", "kid": s.kid})
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	input := enc.EncodeToString(header) + "." + enc.EncodeToString(payload)
-	var sig []byte
-	switch s.alg {
-	case "RS256":
-		sum := sha256.Sum256([]byte(input))
-		if sig, err = rsa.SignPKCS1v15(rand.Reader, s.rsa, crypto.SHA256, sum[:]); err != nil {
-			tb.Fatal(err)
-		}
-	case "HS256":
-		m := hmac.New(sha256.New, s.secret)
-		m.Write([]byte(input))
-		sig = m.Sum(nil)
-	default:
-		tb.Fatalf("signer: unsupported alg %s", s.alg)
-	}
-	return input + "." + enc.EncodeToString(sig)
-}
-
+// claimsFor returns the claims of an editor's token; the issuer adds iss,
+// aud, iat (epoch) and exp (epoch + 5 min).
 func claimsFor(sub string, extra map[string]any) map[string]any {
-	c := map[string]any{
-		"iss": staticIssuer, "aud": staticAudience, "sub": sub,
-		"iat": epoch.Add(-time.Minute).Unix(), "exp": epoch.Add(5 * time.Minute).Unix(),
-		"roles": []string{"editor"},
-	}
+	c := map[string]any{"sub": sub, "roles": []string{"editor"}}
 	for k, v := range extra {
 		c[k] = v
 	}
 	return c
 }
 
-// newStatic returns a static authenticator for alg and the signer of its
-// tokens.
-func newStatic(tb testing.TB, alg string) (*static.Authenticator, signer) {
+// newStatic returns a static authenticator for alg (RS256, HS256, …) and
+// the issuer whose keys it holds.
+func newStatic(tb testing.TB, alg string) (*static.Authenticator, *authtest.Issuer) {
 	tb.Helper()
-	s := signer{alg: alg, kid: "k1"}
-	var key providers.Key
-	switch alg {
-	case "RS256":
-		priv, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		s.rsa, key = priv, providers.PublicKey(&priv.PublicKey)
-	case "HS256":
-		s.secret = make([]byte, 32)
-		_, _ = rand.Read(s.secret)
-		key = providers.SecretKey(s.secret)
-	}
-	key.ID = "k1"
+	iss := authtest.NewIssuer(tb, authtest.WithAlgorithms(alg), authtest.WithAudience(staticAudience), authtest.WithNow(clock))
 	a, err := static.New(static.Config{
-		Keys: []providers.Key{key}, Algorithms: []string{alg},
-		Issuer: staticIssuer, Audience: []string{staticAudience}, Now: clock,
+		Keys: iss.Keys(), Algorithms: []string{alg},
+		Issuer: iss.Issuer(), Audience: []string{staticAudience}, Now: clock,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return a, s
+	return a, iss
 }
 
 // TestStaticEndToEnd runs real RS256 tokens through chain.Any(static,
@@ -118,7 +58,7 @@ func TestStaticEndToEnd(t *testing.T) {
 	e := gin.New()
 	e.GET("/articles/:id", ginauth.Require(chain.Any(st, &authfake.APIKey{Name: "apikey"}), ginauth.WithLogger(nil)), ginauth.RequireRoles("editor"), (&handler{}).serve)
 
-	valid := sign.token(t, claimsFor("alice", nil))
+	valid := sign.Token(claimsFor("alice", nil))
 	tampered := valid[:len(valid)-4] + "AAAA"
 	tests := []struct {
 		name       string
@@ -129,15 +69,15 @@ func TestStaticEndToEnd(t *testing.T) {
 	}{
 		{name: "valid", header: []string{"Authorization", "Bearer " + valid}, wantStatus: 200, wantBody: "sub=alice ctx=alice"},
 		{name: "no credentials", wantStatus: 401, wantChall: `Bearer realm="api", ApiKey realm="api", header="X-API-Key"`},
-		{name: "expired", header: []string{"Authorization", "Bearer " + sign.token(t, claimsFor("alice", map[string]any{"iat": epoch.Add(-10 * time.Minute).Unix(), "exp": epoch.Add(-2 * time.Minute).Unix()}))},
+		{name: "expired", header: []string{"Authorization", "Bearer " + sign.Token(claimsFor("alice", map[string]any{"iat": epoch.Add(-10 * time.Minute).Unix(), "exp": epoch.Add(-2 * time.Minute).Unix()}))},
 			wantStatus: 401, wantChall: `Bearer realm="api", error="invalid_token", error_description="Token has expired"`},
 		{name: "tampered signature", header: []string{"Authorization", "Bearer " + tampered},
 			wantStatus: 401, wantChall: `Bearer realm="api", error="invalid_token", error_description="Invalid token"`},
-		{name: "wrong audience", header: []string{"Authorization", "Bearer " + sign.token(t, claimsFor("alice", map[string]any{"aud": "https://other.example/"}))},
+		{name: "wrong audience", header: []string{"Authorization", "Bearer " + sign.Token(claimsFor("alice", map[string]any{"aud": "https://other.example/"}))},
 			wantStatus: 401, wantChall: `Bearer realm="api", error="invalid_token", error_description="Invalid token"`},
-		{name: "issuer nobody claims", header: []string{"Authorization", "Bearer " + other.token(t, claimsFor("alice", map[string]any{"iss": "https://evil.example/"}))},
+		{name: "issuer nobody claims", header: []string{"Authorization", "Bearer " + other.Token(claimsFor("alice", map[string]any{"iss": "https://evil.example/"}))},
 			wantStatus: 401, wantChall: `Bearer realm="api", error="invalid_token", error_description="Invalid token"`},
-		{name: "missing role", header: []string{"Authorization", "Bearer " + sign.token(t, claimsFor("bob", map[string]any{"roles": []string{"reader"}}))},
+		{name: "missing role", header: []string{"Authorization", "Bearer " + sign.Token(claimsFor("bob", map[string]any{"roles": []string{"reader"}}))},
 			wantStatus: 403, wantChall: `Bearer realm="api", error="insufficient_scope", error_description="Insufficient permissions", scope="editor"`},
 		{name: "token beside an api key", header: []string{"Authorization", "Bearer " + valid, "X-API-Key", "ak_svc"},
 			wantStatus: 400, wantChall: `Bearer realm="api", error="invalid_request", error_description="More than one credential was sent"`},
