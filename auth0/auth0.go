@@ -80,10 +80,8 @@ type Config struct {
 
 // Authenticator verifies bearer access tokens of one Auth0 tenant.
 type Authenticator struct {
-	name     string
-	verifier *providers.Verifier
-	keys     *providers.RemoteKeySet
-	mapping  providers.Mapping
+	keys   *providers.RemoteKeySet
+	tokens *providers.TokenAuthenticator
 }
 
 // Issuer returns the issuer of a domain's tokens, "https://DOMAIN/".
@@ -143,10 +141,8 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, prefix(name, err)
 	}
 	return &Authenticator{
-		name:     name,
-		verifier: v,
-		keys:     keys,
-		mapping:  providers.Mapping{Provider: name, RolesClaim: cfg.RolesClaim, TenantClaim: cfg.TenantClaim},
+		keys:   keys,
+		tokens: providers.NewTokenAuthenticator(v, providers.Mapping{Provider: name, RolesClaim: cfg.RolesClaim, TenantClaim: cfg.TenantClaim}),
 	}, nil
 }
 
@@ -180,14 +176,7 @@ func checkDomain(d string) error {
 // No bearer credential, or a token of another issuer (another tenant), is
 // "not mine" and costs no network I/O; see Verify for the rest.
 func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, error) {
-	token, err := providers.BearerToken(r)
-	if err != nil {
-		if e, ok := err.(*authgate.Error); ok {
-			e.Provider = a.name
-		}
-		return nil, err
-	}
-	return a.Verify(r.Context(), token)
+	return a.tokens.Authenticate(r)
 }
 
 // Verify verifies a token outside HTTP. It returns the principal, or an
@@ -195,11 +184,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, erro
 // (not a JWT of this tenant), ErrUnavailable (keys cannot be fetched),
 // ErrTokenExpired, ErrInvalidSignature, ErrInvalidAudience, ….
 func (a *Authenticator) Verify(ctx context.Context, token string) (*authgate.Principal, error) {
-	t, err := a.verifier.Verify(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	return a.mapping.Principal(t), nil
+	return a.tokens.Verify(ctx, token)
 }
 
 // Prefetch fetches the tenant's keys and waits until ctx is done: call it
@@ -209,5 +194,5 @@ func (a *Authenticator) Prefetch(ctx context.Context) error { return a.keys.Pref
 // Describe tells chains what this authenticator accepts: bearer tokens of
 // its issuer.
 func (a *Authenticator) Describe() authgate.Description {
-	return authgate.Description{Name: a.name, Scheme: "Bearer", Issuers: []string{a.verifier.Issuer()}}
+	return a.tokens.Describe()
 }

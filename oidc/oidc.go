@@ -82,10 +82,8 @@ type Config struct {
 
 // Authenticator verifies bearer JWTs of one OpenID Connect issuer.
 type Authenticator struct {
-	name     string
-	verifier *providers.Verifier
-	keys     *providers.RemoteKeySet
-	mapping  providers.Mapping
+	keys   *providers.RemoteKeySet
+	tokens *providers.TokenAuthenticator
 }
 
 // New validates cfg and returns an Authenticator. It does no network I/O.
@@ -137,10 +135,8 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, prefix(name, err)
 	}
 	return &Authenticator{
-		name:     name,
-		verifier: v,
-		keys:     keys,
-		mapping:  providers.Mapping{Provider: name, RolesClaim: cfg.RolesClaim, TenantClaim: cfg.TenantClaim},
+		keys:   keys,
+		tokens: providers.NewTokenAuthenticator(v, providers.Mapping{Provider: name, RolesClaim: cfg.RolesClaim, TenantClaim: cfg.TenantClaim}),
 	}, nil
 }
 
@@ -159,14 +155,7 @@ func prefix(name string, err error) error {
 // no network I/O; an ambiguous header is authgate.ErrMalformedRequest; see
 // Verify for the rest.
 func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, error) {
-	token, err := providers.BearerToken(r)
-	if err != nil {
-		if e, ok := err.(*authgate.Error); ok {
-			e.Provider = a.name
-		}
-		return nil, err
-	}
-	return a.Verify(r.Context(), token)
+	return a.tokens.Authenticate(r)
 }
 
 // Verify verifies a token outside HTTP. It returns the principal, or an
@@ -177,11 +166,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, erro
 // ErrInvalidAudience, … (all wrapping ErrInvalidCredentials). ctx bounds
 // the wait for a key fetch already in flight.
 func (a *Authenticator) Verify(ctx context.Context, token string) (*authgate.Principal, error) {
-	t, err := a.verifier.Verify(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	return a.mapping.Principal(t), nil
+	return a.tokens.Verify(ctx, token)
 }
 
 // Prefetch runs discovery (unless JWKSURL is set) and fetches the keys,
@@ -197,5 +182,5 @@ func (a *Authenticator) Prefetch(ctx context.Context) error {
 // Describe tells chains what this authenticator accepts: bearer tokens of
 // its issuer.
 func (a *Authenticator) Describe() authgate.Description {
-	return authgate.Description{Name: a.name, Scheme: "Bearer", Issuers: []string{a.verifier.Issuer()}}
+	return a.tokens.Describe()
 }

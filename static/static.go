@@ -51,9 +51,7 @@ type Config struct {
 
 // Authenticator verifies bearer JWTs signed with static keys.
 type Authenticator struct {
-	verifier *providers.Verifier
-	mapping  providers.Mapping
-	name     string
+	tokens *providers.TokenAuthenticator
 }
 
 // New validates cfg and returns an Authenticator. It returns an error for a
@@ -88,9 +86,7 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, fmt.Errorf("static: %w", err)
 	}
 	return &Authenticator{
-		verifier: v,
-		mapping:  providers.Mapping{Provider: name, RolesClaim: cfg.RolesClaim, TenantClaim: cfg.TenantClaim},
-		name:     name,
+		tokens: providers.NewTokenAuthenticator(v, providers.Mapping{Provider: name, RolesClaim: cfg.RolesClaim, TenantClaim: cfg.TenantClaim}),
 	}, nil
 }
 
@@ -99,14 +95,7 @@ func New(cfg Config) (*Authenticator, error) {
 // (authgate.ErrNoCredentials, authgate.ErrUnrecognizedCredential); an
 // ambiguous header is authgate.ErrMalformedRequest; see Verify for the rest.
 func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, error) {
-	token, err := providers.BearerToken(r)
-	if err != nil {
-		if e, ok := err.(*authgate.Error); ok {
-			e.Provider = a.name
-		}
-		return nil, err
-	}
-	return a.Verify(r.Context(), token)
+	return a.tokens.Authenticate(r)
 }
 
 // Verify verifies a token outside HTTP (a message queue, a WebSocket
@@ -116,15 +105,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, erro
 // ErrInvalidAudience, ErrMissingClaim, … (all of which wrap
 // ErrInvalidCredentials).
 func (a *Authenticator) Verify(ctx context.Context, token string) (*authgate.Principal, error) {
-	t, err := a.verifier.Verify(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	return a.mapping.Principal(t), nil
+	return a.tokens.Verify(ctx, token)
 }
 
 // Describe tells chains what this authenticator accepts: bearer tokens of
 // its issuer.
 func (a *Authenticator) Describe() authgate.Description {
-	return authgate.Description{Name: a.name, Scheme: "Bearer", Issuers: []string{a.verifier.Issuer()}}
+	return a.tokens.Describe()
 }
