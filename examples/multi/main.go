@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,6 +32,7 @@ import (
 	"github.com/authgate/authgate/apikey/sqlstore"
 	"github.com/authgate/authgate/auth0"
 	"github.com/authgate/authgate/chain"
+	"github.com/authgate/authgate/examples/internal/serve"
 	"github.com/authgate/authgate/ginauth"
 	"github.com/authgate/authgate/keycloak"
 )
@@ -136,15 +136,5 @@ func run(ctx context.Context, addr string, s settings, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "multi example on http://%s\nexport API_KEY=%s\ncurl http://%s/api/orders -H \"X-API-Key: $API_KEY\"\n", ln.Addr(), srv.apiKey, ln.Addr())
-	hs := &http.Server{Handler: srv.handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Shutdown(shutdown)
-	}()
-	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serve.Serve(ctx, ln, srv.handler)
 }

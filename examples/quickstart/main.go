@@ -33,6 +33,7 @@ import (
 	"github.com/authgate/authgate/apikey/sqlstore"
 	"github.com/authgate/authgate/chain"
 	"github.com/authgate/authgate/examples/internal/devtoken"
+	"github.com/authgate/authgate/examples/internal/serve"
 	"github.com/authgate/authgate/ginauth"
 	"github.com/authgate/authgate/providers"
 	"github.com/authgate/authgate/static"
@@ -161,23 +162,7 @@ func run(ctx context.Context, addr, dsn string, out io.Writer) error {
 	fmt.Fprintf(out, "curl %s/api/me -H \"X-API-Key: $API_KEY\"\n", base)
 	fmt.Fprintf(out, "curl -i -X POST %s/api/articles/                 # 401 without credentials\n", base)
 
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serve.Serve(ctx, ln, a.handler)
 }
 
 // Article is the seed's example model.

@@ -21,6 +21,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/authgate/authgate/examples/internal/devtoken"
+	"github.com/authgate/authgate/examples/internal/serve"
 	"github.com/authgate/authgate/ginauth"
 	"github.com/authgate/authgate/providers"
 	"github.com/authgate/authgate/static"
@@ -108,17 +109,7 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 	fmt.Fprintf(out, "\ncurl -i %s/api/admin/users -H \"Authorization: Bearer $EDITOR_TOKEN\"     # 403 insufficient_scope\n", base)
 	fmt.Fprintf(out, "curl -i -X DELETE %s/api/articles/1 -H \"Authorization: Bearer $ADMIN_TOKEN\"\n", base)
 	fmt.Fprintf(out, "curl -i -X POST %s/api/articles -H \"Authorization: Bearer $READER_TOKEN\"   # 403: no articles:write scope\n", base)
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); err != http.ErrServerClosed {
-		return err
-	}
-	return nil
+	return serve.Serve(ctx, ln, h)
 }
 
 func upper(s string) string {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/examples/internal/devtoken"
+	"github.com/authgate/authgate/examples/internal/serve"
 	"github.com/authgate/authgate/ginauth"
 	"github.com/authgate/authgate/providers"
 	"github.com/authgate/authgate/static"
@@ -157,15 +158,5 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 	fmt.Fprintf(out, "\ncurl %s/api/tenants/acme/articles -H \"Authorization: Bearer $ALICE_TOKEN\"\n", base)
 	fmt.Fprintf(out, "curl -i %s/api/tenants/acme/articles -H \"Authorization: Bearer $BOB_TOKEN\"      # 403: another tenant\n", base)
 	fmt.Fprintf(out, "curl -i %s/api/tenants/acme/articles -H \"Authorization: Bearer $MALLORY_TOKEN\"  # 401: disabled user\n", base)
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); err != http.ErrServerClosed {
-		return err
-	}
-	return nil
+	return serve.Serve(ctx, ln, h)
 }
