@@ -78,6 +78,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// CacheSize, when positive, keeps up to that many verified tokens so a
+	// token presented again skips the signature check; see
+	// providers.VerifierConfig.CacheSize for what that trades.
+	CacheSize int
+	// CacheTTL bounds the life of a cached token (default 30 s, at most 5 min).
+	CacheTTL time.Duration
 }
 
 // Authenticator verifies bearer JWTs of one OpenID Connect issuer.
@@ -130,6 +136,8 @@ func New(cfg Config) (*Authenticator, error) {
 		Claims:            cfg.Claims,
 		Validate:          cfg.Validate,
 		Now:               cfg.Now,
+		CacheSize:         cfg.CacheSize,
+		CacheTTL:          cfg.CacheTTL,
 	})
 	if err != nil {
 		return nil, prefix(name, err)

@@ -72,6 +72,17 @@ type VerifierConfig struct {
 	Validate func(*Token) error
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// CacheSize, when positive, keeps up to that many verified tokens, keyed
+	// by their SHA-256, so a token presented again skips decoding and the
+	// signature check (a hit costs a hash and a copy of the claims). An
+	// entry lives until the token expires (with the leeway) or CacheTTL
+	// passes, whichever is first. Validate runs only when a token is
+	// verified, not on a hit; a key removed from a remote set stops
+	// verifying cached tokens only after CacheTTL. Failures are never cached.
+	CacheSize int
+	// CacheTTL bounds the life of a cache entry (default DefaultCacheTTL, at
+	// most MaxCacheTTL).
+	CacheTTL time.Duration
 }
 
 // Verifier verifies compact JWS tokens (RFC 7515) carrying JWT claims (RFC
@@ -92,6 +103,7 @@ type Verifier struct {
 	maxSize           int
 	validate          func(*Token) error
 	now               func() time.Time
+	cache             *tokenCache // nil: no cache
 }
 
 // Token is a verified token.
@@ -185,6 +197,14 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if v.now == nil {
 		v.now = time.Now
 	}
+	switch {
+	case cfg.CacheSize < 0:
+		return fail("negative CacheSize")
+	case cfg.CacheTTL < 0 || cfg.CacheTTL > MaxCacheTTL:
+		return fail("CacheTTL %v outside [0, %v]", cfg.CacheTTL, MaxCacheTTL)
+	case cfg.CacheSize > 0:
+		v.cache = newTokenCache(cfg.CacheSize, cmpDuration(cfg.CacheTTL, DefaultCacheTTL))
+	}
 	var err error
 	if v.claims, err = cfg.Claims.compile(); err != nil {
 		return fail("%v", err)
@@ -221,6 +241,22 @@ func (v *Verifier) fail(kind, cause error) error {
 //  6. claims: exp (required), nbf, iat, aud, sub, the claim rules and
 //     Validate.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
+	if v.cache == nil || len(token) > v.maxSize {
+		return v.verify(ctx, token)
+	}
+	key := cacheKey(token)
+	now := v.now()
+	if t, ok := v.cache.get(key, now); ok {
+		return t, nil
+	}
+	t, err := v.verify(ctx, token)
+	if err == nil {
+		v.cache.put(key, t, now, t.ExpiresAt.Add(v.leeway))
+	}
+	return t, err
+}
+
+func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
 	h, p, s, err := frame(token, v.maxSize)
 	if err != nil {
 		return nil, v.fail(authgate.ErrUnrecognizedCredential, err)
@@ -572,6 +608,13 @@ func subject(c map[string]any) (string, error) {
 		}
 	}
 	return sub, nil
+}
+
+func cmpDuration(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 func cmp(s, def string) string {

@@ -113,3 +113,46 @@ func floorCheck(b *testing.B, alg string, priv any, token string) func() bool {
 	b.Fatalf("no floor for %s", alg)
 	return nil
 }
+
+// BenchmarkVerifyCached measures a hit in the verified-token cache
+// (static.Config.CacheSize) against the same floor.
+//
+//	go test -run '^$' -bench 'VerifyCached' -benchmem -count 6 ./static/
+func BenchmarkVerifyCached(b *testing.B) {
+	for _, alg := range []string{"RS256", "ES256", "HS256"} {
+		priv := jwttest.Key(alg, "")
+		var k providers.Key
+		if s, ok := priv.([]byte); ok {
+			k = providers.SecretKey(s)
+		} else {
+			k = providers.PublicKey(jwttest.Public(priv))
+		}
+		k.ID = "k1"
+		a, err := static.New(static.Config{Keys: []providers.Key{k}, Algorithms: []string{alg}, Issuer: issuer, Audience: []string{api}, Now: clock, CacheSize: 10000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		token := jwttest.Token(alg, "k1", priv, benchClaims())
+		ctx := context.Background()
+		if _, err := a.Verify(ctx, token); err != nil {
+			b.Fatal(err)
+		}
+		floor := floorCheck(b, alg, priv, token)
+		b.Run("alg="+alg+"/impl=floor", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !floor() {
+					b.Fatal("floor rejected")
+				}
+			}
+		})
+		b.Run("alg="+alg+"/impl=authgate-cached", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := a.Verify(ctx, token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

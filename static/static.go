@@ -47,6 +47,12 @@ type Config struct {
 	TokenTypes []string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// CacheSize, when positive, keeps up to that many verified tokens so a
+	// token presented again skips the signature check; see
+	// providers.VerifierConfig.CacheSize for what that trades.
+	CacheSize int
+	// CacheTTL bounds the life of a cached token (default 30 s, at most 5 min).
+	CacheTTL time.Duration
 }
 
 // Authenticator verifies bearer JWTs signed with static keys.
@@ -81,6 +87,8 @@ func New(cfg Config) (*Authenticator, error) {
 		TokenTypes: slices.Clone(cfg.TokenTypes),
 		Claims:     cfg.Claims,
 		Now:        cfg.Now,
+		CacheSize:  cfg.CacheSize,
+		CacheTTL:   cfg.CacheTTL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("static: %w", err)

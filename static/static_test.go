@@ -546,6 +546,8 @@ func TestConfiguration(t *testing.T) {
 		{"claim rule empty", func(c *static.Config) { c.Claims = providers.Claims{"tenant": {}} }, false},
 		{"claim rule bad value", func(c *static.Config) { c.Claims = providers.Claims{"tenant": {Value: []string{"a"}}} }, false},
 		{"claim rule ok", func(c *static.Config) { c.Claims = providers.Claims{"tenant": {Essential: true}} }, true},
+		{"cache", func(c *static.Config) { c.CacheSize = 100; c.CacheTTL = time.Minute }, true},
+		{"cache ttl too long", func(c *static.Config) { c.CacheSize = 100; c.CacheTTL = time.Hour }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
