@@ -13,6 +13,7 @@ install_debian_packages() {
 	local need=()
 	[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || need+=(python3-jwt python3-cryptography)
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
+	[ -x /usr/sbin/nginx ] || need+=(nginx)   # cmd/authgate: serve behind real nginx auth_request
 	if [ ${#need[@]} -gt 0 ]; then
 		apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -1,0 +1,388 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/adapter"
+)
+
+// Server limits.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 10 * time.Second
+	prefetchTimeout   = 15 * time.Second
+	// maxIdentityValue bounds one X-Auth-* value.
+	maxIdentityValue = 1024
+)
+
+const serveUsage = `usage: authgate serve --config FILE [--listen ADDR]
+
+Serve the configured providers as a forward-auth server:
+
+  /verify    200 with X-Auth-* identity headers, or 401/403/400/503
+  /healthz   200 "ok", no authentication
+
+The original method and URI come from X-Forwarded-Method/X-Forwarded-Uri
+(Traefik, Caddy), X-Original-Method/X-Original-URI (nginx), or the path
+after /verify (Envoy ext_authz with path_prefix /verify). When several are
+sent they must agree, else 400. Without an original URI the rules cannot be
+applied: 400 when the configuration has rules.
+
+SIGTERM or SIGINT shuts the server down gracefully.
+
+Flags:
+`
+
+func cmdServe(e *env, args []string) int {
+	fs := newFlagSet("serve", serveUsage)
+	config := fs.String("config", "authgate.yaml", "configuration `file`")
+	listen := fs.String("listen", "", "listen on `addr` instead of the file's listen")
+	if _, code, ok := parseFlags(e, fs, args, 0, 0); !ok {
+		return code
+	}
+	cfg, err := LoadConfig(*config, e.getenv)
+	if err != nil {
+		return e.fail("serve", err)
+	}
+	logger := newLogger(cfg.Log, e.stderr)
+	g, err := build(e.ctx, cfg, buildOptions{logger: logger})
+	if err != nil {
+		return e.fail("serve", err)
+	}
+	defer g.Close()
+	addr := cfg.Listen
+	if *listen != "" {
+		addr = *listen
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return e.fail("serve", err)
+	}
+	h := newHandler(g, logger)
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("authgate: serving", "addr", ln.Addr().String(), "chain", strings.Join(cfg.Chain, ","), "rules", len(g.rules))
+	g.prefetch(e.ctx, logger)
+	if e.ready != nil {
+		e.ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return e.fail("serve", err)
+	case <-e.ctx.Done():
+	}
+	logger.Info("authgate: shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return e.fail("serve", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return e.fail("serve", err)
+	}
+	if err := g.Close(); err != nil {
+		return e.fail("serve", err)
+	}
+	logger.Info("authgate: stopped")
+	return exitOK
+}
+
+// prefetch warms the remote providers' keys in the background, so the
+// first requests do not wait for discovery; failures are logged, not fatal
+// (requests are answered 503 until the keys can be had).
+func (g *gateway) prefetch(ctx context.Context, logger *slog.Logger) {
+	for _, p := range g.providers {
+		if p.prefetch == nil {
+			continue
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(ctx, prefetchTimeout)
+			defer cancel()
+			if err := p.prefetch(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("authgate: key prefetch failed", "provider", p.cfg.Name, "reason", authgate.Reason(err))
+			}
+		}()
+	}
+}
+
+func newLogger(c LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// handler answers forward-auth requests.
+type handler struct {
+	g      *gateway
+	realm  string
+	logger *slog.Logger
+	log    adapter.Config
+}
+
+func newHandler(g *gateway, logger *slog.Logger) *handler {
+	return &handler{
+		g:      g,
+		realm:  g.cfg.Realm,
+		logger: logger,
+		log:    adapter.Config{Realm: g.cfg.Realm, Logger: logger, LoggerSet: true},
+	}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/healthz":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, "ok\n")
+	case r.URL.Path == "/verify" || strings.HasPrefix(r.URL.Path, "/verify/"):
+		h.verify(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// Identity headers of a 200 answer. All of them are always sent, empty when
+// unknown, so a proxy that copies them replaces whatever the client sent.
+const (
+	headerSubject     = "X-Auth-Subject"
+	headerProvider    = "X-Auth-Provider"
+	headerRoles       = "X-Auth-Roles"
+	headerScopes      = "X-Auth-Scopes"
+	headerPermissions = "X-Auth-Permissions"
+	headerTenant      = "X-Auth-Tenant"
+	headerEmail       = "X-Auth-Email"
+)
+
+// errForwarded is the client-facing error for a forward-auth request whose
+// original method or URI is missing, repeated, contradictory or invalid.
+func errForwarded(cause error) error {
+	return &authgate.Error{
+		Provider:    "authgate",
+		Kind:        authgate.ErrMalformedRequest,
+		Description: "Invalid forwarded request",
+		Err:         cause,
+	}
+}
+
+func (h *handler) verify(w http.ResponseWriter, r *http.Request) {
+	method, uri, err := original(r)
+	var rl *rule
+	if err == nil && len(h.g.rules) > 0 {
+		var p string
+		switch p, err = rulePath(uri); {
+		case uri == "":
+			err = errNoURI
+		case err == nil:
+			rl = matchRule(h.g.rules, method, p)
+		}
+	}
+	if err != nil {
+		h.fail(w, r, errForwarded(err), "authgate", method, "")
+		return
+	}
+	route := ""
+	if rl != nil {
+		route = rl.route
+	}
+	if rl != nil && rl.anonymous {
+		writeIdentity(w.Header(), nil)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	p, err := h.g.chain.Authenticate(r)
+	if err != nil {
+		h.fail(w, r, err, "chain", method, route)
+		return
+	}
+	if rl != nil {
+		if err := rl.check(p); err != nil {
+			h.fail(w, r, err, p.Provider, method, route)
+			return
+		}
+	}
+	if h.logger.Enabled(r.Context(), slog.LevelDebug) {
+		h.logger.LogAttrs(r.Context(), slog.LevelDebug, "authgate: authenticated",
+			slog.String("provider", p.Provider), slog.String("method", adapter.Method(method)), slog.String("route", route))
+	}
+	writeIdentity(w.Header(), p)
+	w.WriteHeader(http.StatusOK)
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error, provider, method, route string) {
+	h.log.LogFailure(r.Context(), err, provider, method, route)
+	authgate.WriteError(w, err, h.realm)
+}
+
+var (
+	errNoURI          = errors.New("no original URI (X-Forwarded-Uri, X-Original-URI or /verify/<path>)")
+	errConflictURI    = errors.New("original URI sources disagree")
+	errConflictMethod = errors.New("original method sources disagree")
+	errRepeated       = errors.New("forwarded header repeated")
+	errBadMethod      = errors.New("original method is not an HTTP token")
+)
+
+// original returns the original request's method and URI. Every source
+// present must agree: X-Forwarded-Uri (Traefik, Caddy), X-Original-URI
+// (nginx) and the path after /verify (Envoy ext_authz path_prefix); for the
+// method X-Forwarded-Method and X-Original-Method, else the method of the
+// request itself (nginx subrequests and Envoy keep it). A client cannot
+// steer the rules with a header the proxy does not set: the proxy's value
+// and the client's then disagree, which is a 400. uri is "" when no source
+// names one.
+func original(r *http.Request) (method, uri string, err error) {
+	uri, err = agree(r.Header, errConflictURI, "X-Forwarded-Uri", "X-Original-Uri")
+	if err != nil {
+		return "", "", err
+	}
+	if rest, ok := strings.CutPrefix(r.RequestURI, "/verify/"); ok {
+		suffix := "/" + rest
+		if uri != "" && uri != suffix {
+			return "", "", errConflictURI
+		}
+		uri = suffix
+	}
+	method, err = agree(r.Header, errConflictMethod, "X-Forwarded-Method", "X-Original-Method")
+	if err != nil {
+		return "", "", err
+	}
+	if method == "" {
+		method = r.Method
+	}
+	method = strings.ToUpper(method)
+	if _, err := adapter.MethodKey(method); err != nil {
+		return "", "", errBadMethod
+	}
+	return method, uri, nil
+}
+
+// agree returns the one value the named headers carry, "" when none is
+// set, and an error when one is repeated or two differ.
+func agree(h http.Header, conflict error, names ...string) (string, error) {
+	v := ""
+	for _, n := range names {
+		vs := h[n]
+		switch {
+		case len(vs) == 0:
+			continue
+		case len(vs) > 1:
+			return "", errRepeated
+		case v != "" && vs[0] != v:
+			return "", conflict
+		}
+		v = vs[0]
+	}
+	return v, nil
+}
+
+// writeIdentity sets the identity headers of a 200 answer from p (nil for
+// an anonymous rule: every header empty).
+func writeIdentity(h http.Header, p *authgate.Principal) {
+	h.Set("Cache-Control", "no-store")
+	if p == nil {
+		p = &authgate.Principal{}
+	}
+	h[headerSubject] = []string{sanitize(p.Subject)}
+	h[headerProvider] = []string{sanitize(p.Provider)}
+	h[headerRoles] = []string{joinList(p.Roles)}
+	h[headerScopes] = []string{joinList(p.Scopes)}
+	h[headerPermissions] = []string{joinList(p.Permissions)}
+	h[headerTenant] = []string{sanitize(p.Tenant)}
+	h[headerEmail] = []string{sanitize(p.Email)}
+}
+
+// sanitize makes a value safe for a header: control characters (C0, DEL,
+// C1) and invalid UTF-8 are dropped, surrounding spaces trimmed, and the
+// value cut to maxIdentityValue bytes on a character boundary.
+func sanitize(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if !clean {
+		var b strings.Builder
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !(r == utf8.RuneError && size <= 1) && !(r < 0x20 || r >= 0x7f && r <= 0x9f) {
+				b.WriteString(s[i : i+size])
+			}
+			i += size
+		}
+		s = b.String()
+	}
+	s = strings.TrimSpace(s)
+	if len(s) > maxIdentityValue {
+		cut := maxIdentityValue
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
+}
+
+// joinList joins list values with commas. A value that holds a comma
+// itself is left out rather than split into values it never was.
+func joinList(items []string) string {
+	var b strings.Builder
+	for _, it := range items {
+		it = sanitize(it)
+		if it == "" || strings.Contains(it, ",") {
+			continue
+		}
+		if b.Len()+len(it)+1 > 8*maxIdentityValue {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(it)
+	}
+	return b.String()
+}
+
+// fail reports err for a subcommand and returns its exit code: 2 for a
+// configuration or usage error, 1 otherwise.
+func (e *env) fail(cmd string, err error) int {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		fmt.Fprintln(e.stderr, err)
+		return exitUsage
+	}
+	var ue *usageErr
+	if errors.As(err, &ue) {
+		fmt.Fprintf(e.stderr, "authgate %s: %v\n", cmd, err)
+		return exitUsage
+	}
+	fmt.Fprintf(e.stderr, "authgate %s: %v\n", cmd, err)
+	return exitFailure
+}
