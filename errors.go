@@ -89,6 +89,7 @@ type Error struct {
 	Err error
 }
 
+// Error returns "provider: kind: cause" — never token material.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Provider != "" {

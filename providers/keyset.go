@@ -80,4 +80,5 @@ func filterAlg(keys []Key, alg string) []Key {
 	return out
 }
 
+// String describes the set by its size, never its key material.
 func (s *StaticKeySet) String() string { return fmt.Sprintf("StaticKeySet(%d keys)", s.Len()) }
