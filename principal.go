@@ -66,9 +66,7 @@ func (p *Principal) HasPermission(permission string) bool {
 }
 
 // Claim returns the claim at a dotted path ("realm_access.roles") and
-// whether it exists. A name that itself contains dots (Auth0's namespaced
-// "https://example.com/roles") is found too: the whole path is tried as one
-// name first.
+// whether it exists; see LookupClaim.
 func (p *Principal) Claim(path string) (any, bool) {
 	if p == nil {
 		return nil, false
@@ -76,12 +74,17 @@ func (p *Principal) Claim(path string) (any, bool) {
 	return LookupClaim(p.Claims, path)
 }
 
-// LookupClaim returns the value at a dotted path inside a claims object. The
-// whole path is first tried as a single member name, so namespaced claim
-// names containing dots still resolve.
+// LookupClaim returns the value at a path inside a claims object. A path
+// with a "/" is a URI-namespaced claim name (Auth0's
+// "https://example.com/roles") and is looked up as one name; any other path
+// is dotted: "realm_access.roles" is the member "roles" of the object
+// "realm_access", and never a top-level member literally named
+// "realm_access.roles" — which a token could carry to impersonate the
+// nested claim.
 func LookupClaim(claims map[string]any, path string) (any, bool) {
-	if v, ok := claims[path]; ok {
-		return v, true
+	if strings.Contains(path, "/") {
+		v, ok := claims[path]
+		return v, ok
 	}
 	var cur any = claims
 	for part := range strings.SplitSeq(path, ".") {

@@ -23,6 +23,7 @@ package ginauth
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -98,9 +99,11 @@ type Methods map[string]authgate.Authenticator
 // ByMethod returns middleware that authenticates each request with the
 // authenticator its method is mapped to in m, as [Require] does: a method
 // mapped to nil is public (credentials are not even looked at) and a method
-// that m does not name uses def. HEAD and OPTIONS are methods like any
-// other: map them to nil to make them public (CORS preflights are best
-// answered by a CORS middleware placed before this one).
+// that m does not name uses def. HEAD, when not mapped itself, takes GET's
+// mapping, so a HEAD route beside a GET route is never easier to get
+// through. OPTIONS is a method like any other: map it to nil to make it
+// public (CORS preflights are best answered by a CORS middleware placed
+// before this one).
 //
 // ByMethod panics if def is nil (map the public methods to nil instead, so
 // that a method nobody thought of is never public), if a method name is
@@ -123,6 +126,11 @@ func ByMethod(def authgate.Authenticator, m Methods, opts ...Option) gin.Handler
 			continue
 		}
 		byMethod[key] = newMiddleware("ByMethod", a, false, opts).handle
+	}
+	if get, ok := byMethod[http.MethodGet]; ok {
+		if _, headMapped := byMethod[http.MethodHead]; !headMapped {
+			byMethod[http.MethodHead] = get
+		}
 	}
 	fallback := newMiddleware("ByMethod", def, false, opts).handle
 	return func(c *gin.Context) {

@@ -94,7 +94,10 @@ type Methods map[string]authgate.Authenticator
 // ByMethod returns middleware that authenticates each request with the
 // authenticator its method is mapped to in m, as [Require] does: a method
 // mapped to nil is public (credentials are not looked at) and a method m
-// does not name uses def. HEAD and OPTIONS are methods like any other.
+// does not name uses def. HEAD, when not mapped itself, takes GET's
+// mapping: net/http's ServeMux answers HEAD with the GET handler, so HEAD
+// must never be easier to get through than GET. OPTIONS is a method like
+// any other.
 //
 // ByMethod panics if def is nil (map the public methods to nil instead), if
 // a method name is empty, or if two keys name the same method.
@@ -117,6 +120,11 @@ func ByMethod(def authgate.Authenticator, m Methods, opts ...Option) func(http.H
 			continue
 		}
 		byMethod[key] = newMiddleware("ByMethod", a, false, o)
+	}
+	if get, ok := byMethod[http.MethodGet]; ok {
+		if _, headMapped := byMethod[http.MethodHead]; !headMapped {
+			byMethod[http.MethodHead] = get
+		}
 	}
 	fallback := newMiddleware("ByMethod", def, false, o)
 	return func(next http.Handler) http.Handler {

@@ -66,7 +66,7 @@ func BearerToken(r *http.Request) (string, error) {
 	if !validB64Token(rest) {
 		return "", malformed(errBearerCharset)
 	}
-	if r.URL != nil && strings.Contains(r.URL.RawQuery, "access_token") && r.URL.Query().Has("access_token") {
+	if r.URL != nil && r.URL.RawQuery != "" && r.URL.Query().Has("access_token") {
 		return "", malformed(errTwoMethods)
 	}
 	return rest, nil

@@ -15,6 +15,8 @@ const (
 	DefaultCacheTTL = 30 * time.Second
 	// MaxCacheTTL is the longest CacheTTL a verifier accepts.
 	MaxCacheTTL = 5 * time.Minute
+	// MaxCacheSize is the largest CacheSize a verifier accepts.
+	MaxCacheSize = 1 << 20
 )
 
 // tokenCache remembers tokens that passed every check, keyed by the SHA-256
@@ -64,7 +66,8 @@ func (c *tokenCache) get(key [sha256.Size]byte, now time.Time) (*Token, bool) {
 }
 
 // put remembers t until the earlier of expires and now+TTL. A full cache
-// first drops expired entries, then arbitrary ones.
+// drops its expired entries, then arbitrary ones down to 7/8 of its size, so
+// the scan happens at most once every size/8 insertions.
 func (c *tokenCache) put(key [sha256.Size]byte, t *Token, now, expires time.Time) {
 	if limit := now.Add(c.ttl); limit.Before(expires) {
 		expires = limit
@@ -82,7 +85,7 @@ func (c *tokenCache) put(key [sha256.Size]byte, t *Token, now, expires time.Time
 			}
 		}
 		for k := range c.entries {
-			if len(c.entries) < c.size {
+			if len(c.entries) < c.size-c.size/8 {
 				break
 			}
 			delete(c.entries, k) // map order is random: a random eviction

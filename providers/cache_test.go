@@ -164,7 +164,7 @@ func TestTokenCacheConfig(t *testing.T) {
 		size int
 		ttl  time.Duration
 		ok   bool
-	}{{0, 0, true}, {10, 0, true}, {10, MaxCacheTTL, true}, {-1, 0, false}, {10, MaxCacheTTL + time.Second, false}, {10, -time.Second, false}} {
+	}{{0, 0, true}, {10, 0, true}, {10, MaxCacheTTL, true}, {-1, 0, false}, {10, MaxCacheTTL + time.Second, false}, {10, -time.Second, false}, {MaxCacheSize, 0, true}, {MaxCacheSize + 1, 0, false}} {
 		_, err := NewVerifier(VerifierConfig{Issuer: "i", Audience: []string{"a"}, Algorithms: []string{HS256}, Keys: set, CacheSize: tt.size, CacheTTL: tt.ttl})
 		if (err == nil) != tt.ok {
 			t.Errorf("CacheSize %d CacheTTL %v: NewVerifier = %v, want ok=%v", tt.size, tt.ttl, err, tt.ok)

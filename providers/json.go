@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -56,30 +57,34 @@ func parseObject(data []byte) (map[string]any, error) {
 	return obj, nil
 }
 
-// checkCaseVariants rejects member names that are equal ignoring case
-// ({"aud":…,"AUD":…}): other parsers (Go structs among them) match names
-// case-insensitively and would see a different claim than we verified.
+// checkCaseVariants rejects member names that are equal under Unicode
+// simple case folding ({"aud":…,"AUD":…}, {"sub":…,"ſUB":…}): Go's
+// encoding/json, and so every Go service decoding the same claims into a
+// struct, matches names that way and would see another claim than we
+// verified. Names that fold to themselves cost nothing.
 func checkCaseVariants(obj map[string]any) error {
-	var folded map[string]struct{}
 	for k := range obj {
-		if !needsFold(k) {
-			continue
+		if needsFold(k) {
+			return checkFolded(obj)
 		}
-		low := strings.ToLower(k)
-		if _, ok := obj[low]; ok {
-			return errJSONDuplicate
-		}
-		if folded == nil {
-			folded = make(map[string]struct{})
-		}
-		if _, ok := folded[low]; ok {
-			return errJSONDuplicate
-		}
-		folded[low] = struct{}{}
 	}
 	return nil
 }
 
+func checkFolded(obj map[string]any) error {
+	seen := make(map[string]struct{}, len(obj))
+	for name := range obj {
+		key := foldKey(name)
+		if _, dup := seen[key]; dup {
+			return errJSONDuplicate
+		}
+		seen[key] = struct{}{}
+	}
+	return nil
+}
+
+// needsFold reports whether s may have a case variant: an upper-case ASCII
+// letter or any non-ASCII byte.
 func needsFold(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf {
@@ -87,6 +92,24 @@ func needsFold(s string) bool {
 		}
 	}
 	return false
+}
+
+// foldKey maps s to a key shared by exactly the strings that
+// strings.EqualFold (simple folding) finds equal to it: every rune becomes
+// the smallest rune of its fold orbit.
+func foldKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		min := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < min {
+				min = f
+			}
+		}
+		b.WriteRune(min)
+	}
+	return b.String()
 }
 
 type decoder struct {

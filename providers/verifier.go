@@ -72,9 +72,9 @@ type VerifierConfig struct {
 	Validate func(*Token) error
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// CacheSize, when positive, keeps up to that many verified tokens, keyed
-	// by their SHA-256, so a token presented again skips decoding and the
-	// signature check (a hit costs a hash and a copy of the claims). An
+	// CacheSize, when positive (at most MaxCacheSize), keeps up to that many
+	// verified tokens, keyed by their SHA-256, so a token presented again
+	// skips decoding and the signature check (a hit costs a hash and a copy of the claims). An
 	// entry lives until the token expires (with the leeway) or CacheTTL
 	// passes, whichever is first. Validate runs only when a token is
 	// verified, not on a hit; a key removed from a remote set stops
@@ -198,8 +198,8 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		v.now = time.Now
 	}
 	switch {
-	case cfg.CacheSize < 0:
-		return fail("negative CacheSize")
+	case cfg.CacheSize < 0 || cfg.CacheSize > MaxCacheSize:
+		return fail("CacheSize %d outside [0, %d]", cfg.CacheSize, MaxCacheSize)
 	case cfg.CacheTTL < 0 || cfg.CacheTTL > MaxCacheTTL:
 		return fail("CacheTTL %v outside [0, %v]", cfg.CacheTTL, MaxCacheTTL)
 	case cfg.CacheSize > 0:

@@ -29,7 +29,10 @@ type gateway struct {
 	byName    map[string]*provider
 	chain     *chain.Chain
 	rules     []*rule
-	closers   []func() error
+	// methodRules is set when a rule names methods: then the original
+	// method must be forwarded explicitly.
+	methodRules bool
+	closers     []func() error
 }
 
 // provider is one built provider.
@@ -107,6 +110,9 @@ func build(ctx context.Context, cfg *Config, o buildOptions) (_ *gateway, err er
 			line = cfg.Providers[0].Line
 		}
 		return nil, &ConfigError{Errors: []*FieldError{{File: file, Line: line, Path: "chain", Reason: err.Error()}}}
+	}
+	for _, rc := range cfg.Rules {
+		g.methodRules = g.methodRules || rc.Methods != nil
 	}
 	if g.rules, err = compileRules(cfg); err != nil {
 		return nil, err

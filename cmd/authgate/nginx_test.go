@@ -102,12 +102,14 @@ const nginxIdentity = `auth_request_set $auth_status $upstream_status;
             auth_request_set $auth_provider $upstream_http_x_auth_provider;
             auth_request_set $auth_roles $upstream_http_x_auth_roles;
             auth_request_set $auth_scopes $upstream_http_x_auth_scopes;
+            auth_request_set $auth_permissions $upstream_http_x_auth_permissions;
             auth_request_set $auth_tenant $upstream_http_x_auth_tenant;
             auth_request_set $auth_email $upstream_http_x_auth_email;
             proxy_set_header X-Auth-Subject $auth_subject;
             proxy_set_header X-Auth-Provider $auth_provider;
             proxy_set_header X-Auth-Roles $auth_roles;
             proxy_set_header X-Auth-Scopes $auth_scopes;
+            proxy_set_header X-Auth-Permissions $auth_permissions;
             proxy_set_header X-Auth-Tenant $auth_tenant;
             proxy_set_header X-Auth-Email $auth_email;`
 

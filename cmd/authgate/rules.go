@@ -98,7 +98,11 @@ func rulePath(uri string) (string, error) {
 		return "", errBadURI
 	}
 	p := u.Path
-	if strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	// Backends disagree on what a fragment, a backslash or a path parameter
+	// (";jsessionid=…", "..;") means; a URI a rule could be read around is
+	// refused rather than guessed at.
+	if strings.ContainsAny(uri, "#\\;") || strings.ContainsAny(p, "\\;") ||
+		strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "", errBadURI
 	}
 	clean := path.Clean(p)

@@ -38,9 +38,12 @@ Serve the configured providers as a forward-auth server:
 
 The original method and URI come from X-Forwarded-Method/X-Forwarded-Uri
 (Traefik, Caddy), X-Original-Method/X-Original-URI (nginx), or the path
-after /verify (Envoy ext_authz with path_prefix /verify). When several are
-sent they must agree, else 400. Without an original URI the rules cannot be
-applied: 400 when the configuration has rules.
+after /verify (Envoy ext_authz with path_prefix /verify, which also keeps
+the method). When several are sent they must agree, else 400. nginx's
+auth_request subrequest is always a GET: set X-Original-Method. Without an
+original URI the rules cannot be applied (400 when the configuration has
+rules), nor rules that name methods without an original method (400). URIs
+with a fragment, a backslash or a ";" path parameter are refused (400).
 
 SIGTERM or SIGINT shuts the server down gracefully.
 
@@ -199,6 +202,10 @@ func (h *handler) verify(w http.ResponseWriter, r *http.Request) {
 		switch p, err = rulePath(uri); {
 		case uri == "":
 			err = errNoURI
+		case method == "" && h.g.methodRules:
+			// Rules that name methods cannot be applied to an unknown
+			// method: guessing would open or close the wrong routes.
+			err = errNoMethod
 		case err == nil:
 			rl = matchRule(h.g.rules, method, p)
 		}
@@ -242,6 +249,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error, provid
 
 var (
 	errNoURI          = errors.New("no original URI (X-Forwarded-Uri, X-Original-URI or /verify/<path>)")
+	errNoMethod       = errors.New("no original method (X-Forwarded-Method or X-Original-Method) while rules name methods")
 	errConflictURI    = errors.New("original URI sources disagree")
 	errConflictMethod = errors.New("original method sources disagree")
 	errRepeated       = errors.New("forwarded header repeated")
@@ -251,17 +259,22 @@ var (
 // original returns the original request's method and URI. Every source
 // present must agree: X-Forwarded-Uri (Traefik, Caddy), X-Original-URI
 // (nginx) and the path after /verify (Envoy ext_authz path_prefix); for the
-// method X-Forwarded-Method and X-Original-Method, else the method of the
-// request itself (nginx subrequests and Envoy keep it). A client cannot
-// steer the rules with a header the proxy does not set: the proxy's value
-// and the client's then disagree, which is a 400. uri is "" when no source
-// names one.
+// method X-Forwarded-Method and X-Original-Method. A client cannot steer the
+// rules with a header the proxy does not set: the proxy's value and the
+// client's then disagree, which is a 400.
+//
+// The /verify request's own method is the original one only in Envoy's
+// path_prefix mode (/verify/<path>): nginx's auth_request subrequest is
+// always a GET whatever the client sent. Otherwise method is "" when no
+// header names it, and a /verify request that is not a GET or HEAD must
+// agree with the header it carries. uri is "" when no source names one.
 func original(r *http.Request) (method, uri string, err error) {
 	uri, err = agree(r.Header, errConflictURI, "X-Forwarded-Uri", "X-Original-Uri")
 	if err != nil {
 		return "", "", err
 	}
-	if rest, ok := strings.CutPrefix(r.RequestURI, "/verify/"); ok {
+	rest, envoy := strings.CutPrefix(r.RequestURI, "/verify/")
+	if envoy {
 		suffix := "/" + rest
 		if uri != "" && uri != suffix {
 			return "", "", errConflictURI
@@ -272,10 +285,16 @@ func original(r *http.Request) (method, uri string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if method == "" {
-		method = r.Method
-	}
 	method = strings.ToUpper(method)
+	own := strings.ToUpper(r.Method)
+	switch {
+	case method == "" && envoy:
+		method = own
+	case method == "":
+		return "", uri, nil
+	case own != http.MethodGet && own != http.MethodHead && own != method:
+		return "", "", errConflictMethod
+	}
 	if _, err := adapter.MethodKey(method); err != nil {
 		return "", "", errBadMethod
 	}
@@ -317,35 +336,19 @@ func writeIdentity(h http.Header, p *authgate.Principal) {
 	h[headerEmail] = []string{sanitize(p.Email)}
 }
 
-// sanitize makes a value safe for a header: control characters (C0, DEL,
-// C1) and invalid UTF-8 are dropped, surrounding spaces trimmed, and the
-// value cut to maxIdentityValue bytes on a character boundary.
+// sanitize returns s when it can go into a header as it is, and "" when it
+// cannot: a value with control characters (C0, DEL, C1), invalid UTF-8,
+// surrounding spaces or more than maxIdentityValue bytes is left out, never
+// rewritten, so two different identities can never reach the backend as
+// the same header value.
 func sanitize(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			clean = false
-			break
-		}
+	if len(s) > maxIdentityValue || strings.TrimSpace(s) != s || !utf8.ValidString(s) {
+		return ""
 	}
-	if !clean {
-		var b strings.Builder
-		for i := 0; i < len(s); {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if !(r == utf8.RuneError && size <= 1) && !(r < 0x20 || r >= 0x7f && r <= 0x9f) {
-				b.WriteString(s[i : i+size])
-			}
-			i += size
+	for _, r := range s {
+		if r < 0x20 || r >= 0x7f && r <= 0x9f {
+			return ""
 		}
-		s = b.String()
-	}
-	s = strings.TrimSpace(s)
-	if len(s) > maxIdentityValue {
-		cut := maxIdentityValue
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
 	}
 	return s
 }

@@ -83,6 +83,16 @@ func (gf *gatewayFixture) verify(t *testing.T, method, path string, header ...st
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}
+	// A GET /verify carrying an original URI stands for nginx's subrequest,
+	// whose configuration forwards the method too (cmd/authgate/README.md).
+	if method == http.MethodGet && req.Header.Values("X-Forwarded-Method") == nil && req.Header.Values("X-Original-Method") == nil {
+		switch {
+		case req.Header.Get("X-Original-Uri") != "":
+			req.Header.Set("X-Original-Method", http.MethodGet)
+		case req.Header.Get("X-Forwarded-Uri") != "":
+			req.Header.Set("X-Forwarded-Method", http.MethodGet)
+		}
+	}
 	resp, err := gf.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -124,12 +134,12 @@ func TestServeVerify(t *testing.T) {
 			header: []string{"Authorization", bearer(userToken), "X-Original-URI", "/orders/1"},
 			status: 200,
 			want: map[string]string{"X-Auth-Subject": "alice", "X-Auth-Provider": "local", "X-Auth-Tenant": "acme",
-				"X-Auth-Email": "alice@example.test", "X-Auth-Scopes": "read:orders,write:orders", "X-Auth-Roles": "", "Cache-Control": "no-store"},
+				"X-Auth-Email": "", "X-Auth-Scopes": "read:orders,write:orders", "X-Auth-Roles": "", "Cache-Control": "no-store"},
 		},
 		{
-			name: "roles are comma-joined, values with commas or controls cleaned", method: "GET", path: "/verify",
+			name: "roles are comma-joined, values with commas or controls left out", method: "GET", path: "/verify",
 			header: []string{"Authorization", bearer(adminToken), "X-Original-URI", "/orders/1"},
-			status: 200, want: map[string]string{"X-Auth-Roles": "admin,ops"},
+			status: 200, want: map[string]string{"X-Auth-Roles": "admin"},
 		},
 		{
 			name: "API key in X-API-Key", method: "GET", path: "/verify",
@@ -202,9 +212,9 @@ func TestServeVerify(t *testing.T) {
 			status: 200,
 		},
 		{
-			name: "rule: the method of the subrequest when none is forwarded", method: "POST", path: "/verify",
+			name: "rule: no forwarded method while rules name methods", method: "POST", path: "/verify",
 			header: []string{"X-API-Key", editorKey, "X-Original-URI", "/admin/users"},
-			status: 403,
+			status: 400,
 		},
 		{
 			name: "rule: /admin/ covers /admin", method: "GET", path: "/verify",
@@ -371,20 +381,23 @@ func TestServeWithoutRules(t *testing.T) {
 func TestSanitize(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"alice", "alice"},
-		{"a\r\nX-Evil: 1", "aX-Evil: 1"},
-		{"a\x00b\x7fc", "abc"},
-		{"  padded  ", "padded"},
+		// Values that would need cleaning are left out, never rewritten: two
+		// identities must not reach the backend as one header value.
+		{"a\r\nX-Evil: 1", ""},
+		{"a\x00b\x7fc", ""},
+		{"  padded  ", ""},
 		{"caf\u00e9", "caf\u00e9"},
-		{"c1\u0085x", "c1x"},
-		{"bad\xffutf8", "badutf8"},
-		{strings.Repeat("é", 600), strings.Repeat("é", 512)},
+		{"c1\u0085x", ""},
+		{"bad\xffutf8", ""},
+		{strings.Repeat("é", 512), strings.Repeat("é", 512)},
+		{strings.Repeat("é", 513), ""},
 	}
 	for _, tt := range tests {
 		if got := sanitize(tt.in); got != tt.want {
 			t.Errorf("sanitize(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if got, want := joinList([]string{"a", "b,c", "", "d\n"}), "a,d"; got != want {
+	if got, want := joinList([]string{"a", "b,c", "", "d\n", "e"}), "a,e"; got != want {
 		t.Errorf("joinList = %q, want %q", got, want)
 	}
 }
