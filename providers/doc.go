@@ -23,7 +23,8 @@
 //     canonical encoding (Strict decoding), decoded header ≤ 4 KiB;
 //   - JSON (header and claims): exactly one object, no trailing data,
 //     duplicate member names rejected, member names that differ only by case
-//     rejected at the top level, valid UTF-8 without lone surrogates, depth ≤
+//     (Unicode simple folding, as encoding/json matches struct fields)
+//     rejected in every object, valid UTF-8 without lone surrogates, depth ≤
 //     32, bounded members, numbers that overflow rejected;
 //   - header: "alg" exact and in the verifier's allow-list; "crit" processed
 //     (RFC 7515 §4.1.11); jku, x5u, jwk and x5c rejected on presence (keys

@@ -29,10 +29,10 @@ var (
 )
 
 // parseObject decodes a JSON object strictly: exactly one object and nothing
-// after it but whitespace; duplicate member names rejected in every object and
-// member names that differ only by case rejected at the top level; strings
-// must be valid UTF-8 without lone surrogates; depth and size bounded.
-// Numbers become float64, like encoding/json.
+// after it but whitespace; duplicate member names, and names that differ
+// only by case, rejected in every object; strings must be valid UTF-8
+// without lone surrogates; depth and size bounded. Numbers become float64,
+// like encoding/json.
 //
 // Strings without escapes alias data, which the caller must never modify
 // afterwards (it is a buffer owned by one token).
@@ -50,14 +50,11 @@ func parseObject(data []byte) (map[string]any, error) {
 	if d.pos != len(d.data) {
 		return nil, errJSONSyntax
 	}
-	obj := v.(map[string]any)
-	if err := checkCaseVariants(obj); err != nil {
-		return nil, err
-	}
-	return obj, nil
+	return v.(map[string]any), nil
 }
 
-// checkCaseVariants rejects member names that are equal under Unicode
+// checkCaseVariants rejects member names of one object (at any depth) that
+// are equal under Unicode
 // simple case folding ({"aud":…,"AUD":…}, {"sub":…,"ſUB":…}): Go's
 // encoding/json, and so every Go service decoding the same claims into a
 // struct, matches names that way and would see another claim than we
@@ -209,6 +206,9 @@ func (d *decoder) object(depth int) (any, error) {
 			d.pos++
 		case '}':
 			d.pos++
+			if err := checkCaseVariants(obj); err != nil {
+				return nil, err
+			}
 			return obj, nil
 		default:
 			return nil, errJSONSyntax
