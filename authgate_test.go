@@ -73,6 +73,8 @@ func TestHTTPMapping(t *testing.T) {
 			`Bearer realm="api", error="insufficient_scope", error_description="Insufficient permissions", scope="read:x write:x"`, "Insufficient permissions", "insufficient_scope"},
 		{"malformed", authgate.ErrMalformedRequest, 400, `Bearer realm="api", error="invalid_request", error_description="Invalid authorization header"`, "Invalid authorization header", "invalid_request"},
 		{"unavailable", authgate.ErrUnavailable, 503, "", "Authentication service unavailable", ""},
+		{"rate limited", authgate.ErrRateLimited, 429, "", "Too many failed attempts", ""},
+		{"rate limited beats invalid", errors.Join(authgate.ErrInvalidSignature, authgate.ErrRateLimited), 429, "", "Too many failed attempts", ""},
 		{"unavailable joined with invalid", errors.Join(authgate.ErrInvalidSignature, authgate.ErrUnavailable), 503, "", "Authentication service unavailable", ""},
 		{"unclassified", errors.New("db said no"), 401, `Bearer realm="api", error="invalid_token", error_description="Invalid token"`, "Invalid token", "invalid_token"},
 		{"api key scheme", &authgate.Error{Kind: authgate.ErrInvalidCredentials, Schemes: []string{`ApiKey header="X-API-Key"`}}, 401,
@@ -127,6 +129,7 @@ func TestWriteError(t *testing.T) {
 		{authgate.ErrTokenExpired, 401, "", authgate.ErrorBody{Detail: "Token has expired", Error: "invalid_token"}},
 		{authgate.ErrUnavailable, 503, authgate.RetryAfterSeconds, authgate.ErrorBody{Detail: "Authentication service unavailable", Error: "temporarily_unavailable"}},
 		{authgate.ErrForbidden, 403, "", authgate.ErrorBody{Detail: "Insufficient permissions", Error: "insufficient_scope"}},
+		{authgate.ErrRateLimited, 429, authgate.RateLimitRetryAfterSeconds, authgate.ErrorBody{Detail: "Too many failed attempts", Error: "rate_limited"}},
 	} {
 		w := httptest.NewRecorder()
 		authgate.WriteError(w, tt.err, "api")
@@ -146,12 +149,13 @@ func TestWriteError(t *testing.T) {
 
 func TestIsNotMine(t *testing.T) {
 	for err, want := range map[error]bool{
-		authgate.ErrNoCredentials:                                            true,
-		authgate.ErrUnrecognizedCredential:                                   true,
-		authgate.ErrInvalidSignature:                                         false,
-		authgate.ErrUnavailable:                                              false,
+		authgate.ErrNoCredentials:          true,
+		authgate.ErrUnrecognizedCredential: true,
+		authgate.ErrInvalidSignature:       false,
+		authgate.ErrUnavailable:            false,
+		authgate.ErrRateLimited:            false,
 		errors.Join(authgate.ErrNoCredentials, authgate.ErrInvalidSignature): false,
-		errors.New("x"):                                                      false,
+		errors.New("x"): false,
 	} {
 		if got := authgate.IsNotMine(err); got != want {
 			t.Errorf("IsNotMine(%v) = %v, want %v", err, got, want)

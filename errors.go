@@ -61,6 +61,9 @@ var (
 	// ErrUnavailable: a technical failure (keys cannot be fetched, the key
 	// store is down). It never means "allowed".
 	ErrUnavailable error = &sentinel{msg: "authentication unavailable"}
+	// ErrRateLimited: the client made too many failed attempts and is
+	// refused for a while without its credential being looked at (429).
+	ErrRateLimited error = &sentinel{msg: "too many failed attempts"}
 )
 
 // Error is the typed error authgate providers return. Kind is one of the
@@ -140,6 +143,7 @@ const (
 	classInvalid
 	classForbidden
 	classMalformed
+	classRateLimited
 	classUnavailable
 )
 
@@ -152,6 +156,8 @@ func classify(err error) class {
 		return classNone
 	case errors.Is(err, ErrUnavailable):
 		return classUnavailable
+	case errors.Is(err, ErrRateLimited):
+		return classRateLimited
 	case errors.Is(err, ErrMalformedRequest):
 		return classMalformed
 	case errors.Is(err, ErrForbidden):
@@ -179,6 +185,7 @@ func IsNotMine(err error) bool {
 
 // Reason returns a short, bounded reason for logs and metrics: one of
 // "no_credentials", "unrecognized", "malformed_request", "unavailable",
+// "rate_limited",
 // "forbidden", "expired", "not_yet_valid", "signature", "issuer",
 // "audience", "missing_claim", "invalid_claim", "algorithm", "revoked",
 // "malformed_token" or "invalid". It never contains request data.
@@ -194,6 +201,8 @@ func Reason(err error) string {
 		return "malformed_request"
 	case classUnavailable:
 		return "unavailable"
+	case classRateLimited:
+		return "rate_limited"
 	case classForbidden:
 		return "forbidden"
 	}

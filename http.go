@@ -9,7 +9,8 @@ import (
 
 // StatusCode maps an authentication error to its HTTP status: nil → 200,
 // no or unrecognized or invalid credentials → 401, ErrForbidden → 403,
-// ErrMalformedRequest → 400, ErrUnavailable → 503. An error that carries no
+// ErrMalformedRequest → 400, ErrRateLimited → 429, ErrUnavailable → 503.
+// An error that carries no
 // authgate sentinel is treated as a rejection (401): fail closed.
 func StatusCode(err error) int {
 	switch classify(err) {
@@ -21,6 +22,8 @@ func StatusCode(err error) int {
 		return http.StatusBadRequest
 	case classUnavailable:
 		return http.StatusServiceUnavailable
+	case classRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusUnauthorized
 }
@@ -55,6 +58,8 @@ func bodyCode(err error) string {
 		return "not_authenticated"
 	case classUnavailable:
 		return "temporarily_unavailable"
+	case classRateLimited:
+		return "rate_limited"
 	}
 	return ""
 }
@@ -79,6 +84,8 @@ func Detail(err error) string {
 		return "Invalid authorization header"
 	case classUnavailable:
 		return "Authentication service unavailable"
+	case classRateLimited:
+		return "Too many failed attempts"
 	case classForbidden:
 		return "Insufficient permissions"
 	}
@@ -96,7 +103,8 @@ func Detail(err error) string {
 }
 
 // Challenge returns the WWW-Authenticate value for err (RFC 6750 §3, RFC
-// 9110 §11.6.1), or "" when none belongs (success, ErrUnavailable).
+// 9110 §11.6.1), or "" when none belongs (success, ErrUnavailable,
+// ErrRateLimited).
 //
 // With no credentials it offers one challenge per scheme and no error
 // attribute: `Bearer realm="api"`, or `Bearer realm="api", ApiKey
@@ -106,7 +114,7 @@ func Detail(err error) string {
 // so nothing can inject into the header.
 func Challenge(err error, realm string) string {
 	c := classify(err)
-	if c == classNone || c == classUnavailable {
+	if c == classNone || c == classUnavailable || c == classRateLimited {
 		return ""
 	}
 	var e *Error
@@ -182,19 +190,26 @@ func quotable(s string) string {
 // RetryAfterSeconds is the Retry-After value WriteError sends with a 503.
 const RetryAfterSeconds = "5"
 
+// RateLimitRetryAfterSeconds is the Retry-After value WriteError sends with
+// a 429.
+const RateLimitRetryAfterSeconds = "60"
+
 // WriteError writes the response for a failed authentication: the status of
 // StatusCode, the WWW-Authenticate header of Challenge (for 401, 403 and
-// 400), Retry-After with a 503, Cache-Control: no-store, and the JSON body
-// {"detail": Detail(err), "error": code}. Adapters that render differently
-// can build on StatusCode, Challenge and Detail instead.
+// 400), Retry-After with a 503 or a 429, Cache-Control: no-store, and the
+// JSON body {"detail": Detail(err), "error": code}. Adapters that render
+// differently can build on StatusCode, Challenge and Detail instead.
 func WriteError(w http.ResponseWriter, err error, realm string) {
 	h := w.Header()
 	if ch := Challenge(err, realm); ch != "" {
 		h.Set("WWW-Authenticate", ch)
 	}
 	status := StatusCode(err)
-	if status == http.StatusServiceUnavailable {
+	switch status {
+	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", RetryAfterSeconds)
+	case http.StatusTooManyRequests:
+		h.Set("Retry-After", RateLimitRetryAfterSeconds)
 	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "application/json; charset=utf-8")

@@ -31,6 +31,8 @@ type Authenticator struct {
 	usage         *usageRecorder
 	lookupTimeout time.Duration
 	requireExpiry bool
+	limiter       *failureLimiter // nil when disabled
+	clientIP      func(*http.Request) string
 }
 
 var _ authgate.Describer = (*Authenticator)(nil)
@@ -52,6 +54,7 @@ var (
 	errTooLong    = errors.New("apikey: key longer than 256 bytes")
 	errBadChar    = errors.New("apikey: key contains whitespace, control, '%' or non-ASCII bytes")
 	errOtherKind  = errors.New("apikey: credential of another kind or prefix")
+	errTooMany    = errors.New("apikey: too many failed attempts from this client")
 )
 
 // New returns an Authenticator for the keys in store with cfg.Prefix. It
@@ -84,6 +87,10 @@ func New(store Store, cfg Config) (*Authenticator, error) {
 	if cfg.CacheTTL > 0 {
 		a.cache = newCache(cfg.CacheSize)
 	}
+	if cfg.FailureLimit > 0 {
+		a.limiter = newFailureLimiter(cfg.FailureLimit, cfg.FailureWindow)
+		a.clientIP = cfg.ClientIP
+	}
 	if cfg.LastUsedInterval > 0 {
 		a.usage = newUsageRecorder(store, cfg.LastUsedInterval, cfg.Now, cfg.Logger)
 	}
@@ -112,11 +119,19 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, erro
 	if !ok || prefix != a.prefix {
 		return nil, a.fail(authgate.ErrUnrecognizedCredential, errOtherKind)
 	}
+	now := a.now()
+	client := ""
+	if a.limiter != nil {
+		client = a.clientIP(r)
+		if a.limiter.blocked(client, now) {
+			return nil, a.fail(authgate.ErrRateLimited, errTooMany)
+		}
+	}
 	if !validBody(body) {
+		a.failed(client, weightBadFormat, now)
 		return nil, a.reject(authgate.ErrMalformedToken, errBadFormat)
 	}
 	d := a.hasher.digest(key)
-	now := a.now()
 	if a.cache != nil {
 		if e, ok := a.cache.get(d, now); ok {
 			if !e.expiresAt.IsZero() && !now.Before(e.expiresAt) {
@@ -127,7 +142,18 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, erro
 			return e.principal(a.name), nil
 		}
 	}
-	return a.lookup(r.Context(), d, now)
+	p, err := a.lookup(r.Context(), d, now)
+	if err != nil && errors.Is(err, authgate.ErrInvalidCredentials) {
+		a.failed(client, weightLookedUp, now)
+	}
+	return p, err
+}
+
+// failed counts a failed attempt of client, when the limiter is on.
+func (a *Authenticator) failed(client string, weight int, now time.Time) {
+	if a.limiter != nil {
+		a.limiter.fail(client, weight, now)
+	}
 }
 
 // lookup asks the store for the key with digest d and caches it when valid.

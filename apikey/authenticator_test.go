@@ -728,3 +728,71 @@ func TestOtherSchemesAreNoCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestFailureLimit (SECURITY.md §4 I 174): a client that keeps failing is
+// refused with 429 before any store lookup, even with a valid key, until
+// its window ends; other clients are unaffected; a valid-checksum unknown
+// key counts twice.
+func TestFailureLimit(t *testing.T) {
+	f := newFixture(t, apikey.Config{FailureLimit: 4, FailureWindow: time.Minute})
+	good, _ := f.issue(t, apikey.Key{})
+	unknown := validUnknownKey(t, "sk_live")
+	from := func(ip, key string) (*authgate.Principal, error) {
+		r := withKey(key)
+		r.RemoteAddr = ip + ":1234"
+		return f.auth.Authenticate(r)
+	}
+	// Two targeted guesses (2 × 2) use up the client's 4.
+	for i := range 2 {
+		if _, err := from("192.0.2.7", unknown); !errors.Is(err, authgate.ErrInvalidCredentials) {
+			t.Fatalf("guess %d: %v, want 401", i, err)
+		}
+	}
+	lookups := f.store.lookups.Load()
+	_, err := from("192.0.2.7", good)
+	if !errors.Is(err, authgate.ErrRateLimited) || authgate.StatusCode(err) != 429 {
+		t.Fatalf("after the limit, a valid key = %v (status %d), want 429", err, authgate.StatusCode(err))
+	}
+	if f.store.lookups.Load() != lookups {
+		t.Error("a refused attempt reached the store")
+	}
+	if p, err := from("198.51.100.9", good); err != nil || p == nil {
+		t.Fatalf("another client = %v, want accepted", err)
+	}
+	f.clock.Add(time.Minute)
+	if _, err := from("192.0.2.7", good); err != nil {
+		t.Fatalf("after the window = %v, want accepted", err)
+	}
+	// Typos count once: four bad checksums before the limit bites.
+	for i := range 4 {
+		if _, err := from("203.0.113.5", flipChecksum(good)); !errors.Is(err, authgate.ErrInvalidCredentials) {
+			t.Fatalf("typo %d: %v, want 401", i, err)
+		}
+	}
+	if _, err := from("203.0.113.5", good); !errors.Is(err, authgate.ErrRateLimited) {
+		t.Fatalf("after four typos: %v, want 429", err)
+	}
+	// Other credentials (a JWT, no key) are not this limiter's business.
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "192.0.2.7:1"
+	r.Header.Set("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x")
+	f.clock.Set(f.clock.Now()) // same window
+	for range 3 {
+		from("192.0.2.7", unknown)
+	}
+	if _, err := f.auth.Authenticate(r); !authgate.IsNotMine(err) {
+		t.Fatalf("a JWT from a limited client = %v, want not mine", err)
+	}
+}
+
+func TestFailureLimitConfig(t *testing.T) {
+	for _, tt := range []struct {
+		window time.Duration
+		ok     bool
+	}{{0, true}, {time.Second, true}, {time.Hour, true}, {time.Millisecond, false}, {2 * time.Hour, false}} {
+		_, err := apikey.New(apikey.NewMemoryStore(), apikey.Config{Prefix: "sk_live", FailureWindow: tt.window})
+		if (err == nil) != tt.ok {
+			t.Errorf("FailureWindow %v: New = %v, want ok=%v", tt.window, err, tt.ok)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/textproto"
 	"strings"
 	"time"
@@ -57,6 +58,22 @@ type Config struct {
 	// RequireExpiry rejects keys that have no expiry, and makes
 	// Authenticator.Issue refuse to create them.
 	RequireExpiry bool
+	// FailureLimit is how many failed attempts a client (see ClientIP) may
+	// make in one FailureWindow; its further attempts in that window are
+	// refused with authgate.ErrRateLimited (429) before any checksum check
+	// or store lookup, whatever key they carry. A key with a valid checksum
+	// that is unknown, revoked or expired counts twice (a targeted guess
+	// that cost a lookup), a malformed or mistyped key once. Default 100; a
+	// negative value disables the limit.
+	FailureLimit int
+	// FailureWindow is the window FailureLimit counts in; default one
+	// minute, within [1 s, 1 h].
+	FailureWindow time.Duration
+	// ClientIP names the client of a request for FailureLimit; default the
+	// host of r.RemoteAddr. Behind a reverse proxy, return the address the
+	// proxy vouches for — never a header a client can set itself, or every
+	// request can claim a fresh address.
+	ClientIP func(r *http.Request) string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives failures of background last-use writes (with key IDs,
@@ -105,6 +122,21 @@ func (c Config) withDefaults() (Config, error) {
 		c.LookupTimeout = DefaultLookupTimeout
 	case c.LookupTimeout < 0:
 		return c, errors.New("apikey: lookup timeout must not be negative")
+	}
+	switch {
+	case c.FailureLimit == 0:
+		c.FailureLimit = DefaultFailureLimit
+	case c.FailureLimit < 0:
+		c.FailureLimit = -1
+	}
+	switch {
+	case c.FailureWindow == 0:
+		c.FailureWindow = DefaultFailureWindow
+	case c.FailureWindow < time.Second || c.FailureWindow > time.Hour:
+		return c, errors.New("apikey: failure window must be within [1s, 1h]")
+	}
+	if c.ClientIP == nil {
+		c.ClientIP = remoteIP
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -97,6 +97,11 @@ func newFixture(t testing.TB, cfg apikey.Config) *fixture {
 	if cfg.Now == nil {
 		cfg.Now = f.clock.Now
 	}
+	if cfg.FailureLimit == 0 {
+		// Tests of everything else send floods of bad keys from one
+		// address; the limiter has tests of its own.
+		cfg.FailureLimit = -1
+	}
 	a, err := apikey.New(f.store, cfg)
 	if err != nil {
 		t.Fatalf("New = %v", err)
@@ -125,3 +130,14 @@ func withKey(key string) *http.Request {
 }
 
 func timeDuration(n int64) time.Duration { return time.Duration(n) }
+
+// validUnknownKey returns a well-formed key with a valid checksum that no
+// fixture store holds.
+func validUnknownKey(t testing.TB, prefix string) string {
+	t.Helper()
+	p, _, err := apikey.Issue(context.Background(), apikey.NewMemoryStore(), prefix, apikey.Key{Subject: "nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
