@@ -787,12 +787,23 @@ func TestFailureLimit(t *testing.T) {
 
 func TestFailureLimitConfig(t *testing.T) {
 	for _, tt := range []struct {
+		limit  int
 		window time.Duration
 		ok     bool
-	}{{0, true}, {time.Second, true}, {time.Hour, true}, {time.Millisecond, false}, {2 * time.Hour, false}} {
-		_, err := apikey.New(apikey.NewMemoryStore(), apikey.Config{Prefix: "sk_live", FailureWindow: tt.window})
+	}{{0, 0, true}, {10, time.Second, true}, {10, time.Hour, true}, {10, time.Millisecond, false}, {10, 2 * time.Hour, false}, {-1, 0, false}} {
+		_, err := apikey.New(apikey.NewMemoryStore(), apikey.Config{Prefix: "sk_live", FailureLimit: tt.limit, FailureWindow: tt.window})
 		if (err == nil) != tt.ok {
-			t.Errorf("FailureWindow %v: New = %v, want ok=%v", tt.window, err, tt.ok)
+			t.Errorf("FailureLimit %d FailureWindow %v: New = %v, want ok=%v", tt.limit, tt.window, err, tt.ok)
 		}
+	}
+	// Off by default: a flood of failures from one address changes nothing
+	// for a valid key from it.
+	f := newFixture(t, apikey.Config{})
+	good, _ := f.issue(t, apikey.Key{})
+	for range 500 {
+		f.auth.Authenticate(withKey(flipChecksum(good)))
+	}
+	if _, err := f.auth.Authenticate(withKey(good)); err != nil {
+		t.Fatalf("limiter off by default: valid key = %v", err)
 	}
 }

@@ -58,13 +58,15 @@ type Config struct {
 	// RequireExpiry rejects keys that have no expiry, and makes
 	// Authenticator.Issue refuse to create them.
 	RequireExpiry bool
-	// FailureLimit is how many failed attempts a client (see ClientIP) may
-	// make in one FailureWindow; its further attempts in that window are
-	// refused with authgate.ErrRateLimited (429) before any checksum check
-	// or store lookup, whatever key they carry. A key with a valid checksum
-	// that is unknown, revoked or expired counts twice (a targeted guess
-	// that cost a lookup), a malformed or mistyped key once. Default 100; a
-	// negative value disables the limit.
+	// FailureLimit, when positive, is how many failed attempts a client (see
+	// ClientIP) may make in one FailureWindow; its further attempts in that
+	// window are refused with authgate.ErrRateLimited (429) before any
+	// checksum check or store lookup, whatever key they carry. A key with a
+	// valid checksum that is unknown, revoked or expired counts twice (a
+	// targeted guess that cost a lookup), a malformed or mistyped key once.
+	// Zero disables the limit. Turn it on only with a ClientIP that tells
+	// clients apart: behind a proxy every request comes from the proxy, and
+	// one failing client would lock every other out.
 	FailureLimit int
 	// FailureWindow is the window FailureLimit counts in; default one
 	// minute, within [1 s, 1 h].
@@ -123,11 +125,8 @@ func (c Config) withDefaults() (Config, error) {
 	case c.LookupTimeout < 0:
 		return c, errors.New("apikey: lookup timeout must not be negative")
 	}
-	switch {
-	case c.FailureLimit == 0:
-		c.FailureLimit = DefaultFailureLimit
-	case c.FailureLimit < 0:
-		c.FailureLimit = -1
+	if c.FailureLimit < 0 {
+		return c, errors.New("apikey: failure limit must not be negative")
 	}
 	switch {
 	case c.FailureWindow == 0:

@@ -97,11 +97,6 @@ func newFixture(t testing.TB, cfg apikey.Config) *fixture {
 	if cfg.Now == nil {
 		cfg.Now = f.clock.Now
 	}
-	if cfg.FailureLimit == 0 {
-		// Tests of everything else send floods of bad keys from one
-		// address; the limiter has tests of its own.
-		cfg.FailureLimit = -1
-	}
 	a, err := apikey.New(f.store, cfg)
 	if err != nil {
 		t.Fatalf("New = %v", err)

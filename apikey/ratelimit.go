@@ -9,8 +9,6 @@ import (
 
 // Bounds of the failed-attempt limiter.
 const (
-	// DefaultFailureLimit is Config.FailureLimit's default.
-	DefaultFailureLimit = 100
 	// DefaultFailureWindow is Config.FailureWindow's default.
 	DefaultFailureWindow = time.Minute
 	// maxLimitedClients bounds the clients the limiter remembers.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"slices"
 	"time"
@@ -210,8 +211,21 @@ func buildAPIKey(ctx context.Context, pc *ProviderConfig, o buildOptions) (*prov
 		Pepper:        pc.pepper,
 		CacheTTL:      ttl,
 		RequireExpiry: pc.RequireExpiry,
+		FailureLimit:  pc.FailureLimit,
+		FailureWindow: pc.FailureWindow,
 		Logger:        o.logger,
 		Now:           o.now,
+	}
+	if h := pc.ClientIPHeader; h != "" {
+		// The proxy in front of serve sets this header to the client's
+		// address (replacing any the client sent); without it, every
+		// request would come from the proxy's own address.
+		cfg.ClientIP = func(r *http.Request) string {
+			if v := r.Header.Get(h); v != "" {
+				return v
+			}
+			return r.RemoteAddr
+		}
 	}
 	// Validate the configuration before opening anything.
 	if _, err := apikey.New(apikey.NewMemoryStore(), cfg); err != nil {

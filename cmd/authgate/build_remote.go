@@ -51,6 +51,8 @@ func buildAuth0(pc *ProviderConfig, o buildOptions) (*provider, string, error) {
 		RolesClaim:  pc.RolesClaim,
 		TenantClaim: pc.TenantClaim,
 		TokenTypes:  pc.TokenTypes,
+		CacheSize:   pc.CacheSize,
+		CacheTTL:    pc.CacheTTL,
 		Logger:      o.logger,
 		Now:         o.now,
 	})

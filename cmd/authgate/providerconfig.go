@@ -45,14 +45,17 @@ type ProviderConfig struct {
 	SessionCookieName string // firebase
 
 	// API keys.
-	Prefix        string
-	Store         string // DSN; sqlite paths resolved against Config.Dir
-	StoreEnv      string
-	PepperEnv     string
-	Header        string
-	CacheTTL      time.Duration // apikey, static, oidc
-	CacheSize     int           // static, oidc: verified-token cache
-	RequireExpiry bool
+	Prefix         string
+	Store          string // DSN; sqlite paths resolved against Config.Dir
+	StoreEnv       string
+	PepperEnv      string
+	Header         string
+	CacheTTL       time.Duration // apikey, static, oidc
+	CacheSize      int           // static, oidc, auth0: verified-token cache
+	RequireExpiry  bool
+	FailureLimit   int           // apikey: failed attempts per client and window
+	FailureWindow  time.Duration // apikey
+	ClientIPHeader string        // apikey: header the proxy sets to the client address
 
 	leewaySet bool
 	secret    []byte // from SecretEnv; never printed
@@ -82,10 +85,10 @@ func (p *ProviderConfig) path(name string) string {
 var providerFields = map[string][]string{
 	"static":   {"keys", "secret_env", "algorithms", "issuer", "audience", "leeway", "claims", "roles_claim", "tenant_claim", "token_types", "cache_size", "cache_ttl"},
 	"oidc":     {"issuer", "audience", "authorized_parties", "algorithms", "jwks_url", "leeway", "claims", "roles_claim", "tenant_claim", "token_types", "cache_size", "cache_ttl"},
-	"auth0":    {"domain", "audience", "algorithms", "leeway", "claims", "roles_claim", "tenant_claim", "token_types"},
+	"auth0":    {"domain", "audience", "algorithms", "leeway", "claims", "roles_claim", "tenant_claim", "token_types", "cache_size", "cache_ttl"},
 	"keycloak": {"base_url", "realm", "client_id", "audience", "authorized_parties", "algorithms", "leeway", "claims", "tenant_claim", "token_types"},
 	"firebase": {"project_id", "tenant_id", "any_tenant", "session_cookies", "session_cookie_name", "leeway", "claims", "roles_claim"},
-	"apikey":   {"prefix", "store", "store_env", "pepper_env", "header", "cache_ttl", "require_expiry"},
+	"apikey":   {"prefix", "store", "store_env", "pepper_env", "header", "cache_ttl", "require_expiry", "failure_limit", "failure_window", "client_ip_header"},
 }
 
 // providerTypes lists the types in the order messages name them.
@@ -253,6 +256,12 @@ func (p *ProviderConfig) decodeField(d *decoder, dir string, f field) {
 		p.CacheSize = d.integer(n, path, 0, 1_000_000)
 	case "require_expiry":
 		p.RequireExpiry = d.boolean(n, path)
+	case "failure_limit":
+		p.FailureLimit = d.integer(n, path, 0, 1_000_000)
+	case "failure_window":
+		p.FailureWindow = d.duration(n, path)
+	case "client_ip_header":
+		p.ClientIPHeader = d.nonEmpty(n, path)
 	}
 }
 

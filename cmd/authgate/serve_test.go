@@ -454,3 +454,34 @@ func TestNewLoggerFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestServeFailureLimit: with failure_limit and the header the proxy sets
+// to the client's address, a client that keeps failing gets 429 while
+// others keep working (they all reach serve from the proxy's address).
+func TestServeFailureLimit(t *testing.T) {
+	config := strings.Replace(serveConfig,
+		`{name: keys, type: apikey, prefix: ag, store: "sqlite:keys.db", cache_ttl: 0s}`,
+		`{name: keys, type: apikey, prefix: ag, store: "sqlite:keys.db", cache_ttl: 0s, failure_limit: 2, failure_window: 1m, client_ip_header: X-Real-IP}`, 1)
+	gf := newGateway(t, config)
+	good := gf.issue(t, apikey.Key{Subject: "bot", Tenant: "acme"})
+	// Another last character breaks the checksum.
+	repl := "A"
+	if strings.HasSuffix(good, "A") {
+		repl = "B"
+	}
+	bad := good[:len(good)-1] + repl
+	at := func(ip, key string) int {
+		return gf.verify(t, "GET", "/verify", "X-API-Key", key, "X-Real-IP", ip, "X-Original-URI", "/orders").StatusCode
+	}
+	for range 2 {
+		if s := at("10.0.0.1", bad); s != http.StatusUnauthorized {
+			t.Fatalf("bad key = %d, want 401", s)
+		}
+	}
+	if s := at("10.0.0.1", good); s != http.StatusTooManyRequests {
+		t.Fatalf("good key after the limit = %d, want 429", s)
+	}
+	if s := at("10.0.0.2", good); s != http.StatusOK {
+		t.Fatalf("another client = %d, want 200", s)
+	}
+}
