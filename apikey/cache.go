@@ -130,9 +130,3 @@ func (c *cache) evictID(id string) {
 	}
 	c.mu.Unlock()
 }
-
-func (c *cache) len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.m)
-}

@@ -98,10 +98,11 @@ func (k *key) jwk(use string, withX5C, withS256 bool) map[string]any {
 	case *rsa.PublicKey:
 		m["kty"], m["n"], m["e"] = "RSA", b64(p.N.Bytes()), b64(big.NewInt(int64(p.E)).Bytes())
 	case *ecdsa.PublicKey:
-		size := (p.Curve.Params().BitSize + 7) / 8
-		x, y := make([]byte, size), make([]byte, size)
-		p.X.FillBytes(x)
-		p.Y.FillBytes(y)
+		point, err := p.Bytes() // 0x04 ‖ X ‖ Y
+		if err != nil {
+			panic(err)
+		}
+		x, y := point[1:1+len(point)/2], point[1+len(point)/2:]
 		m["kty"], m["crv"], m["x"], m["y"] = "EC", p.Curve.Params().Name, b64(x), b64(y)
 	case ed25519.PublicKey:
 		m["kty"], m["crv"], m["x"] = "OKP", "Ed25519", b64(p)

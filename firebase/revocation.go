@@ -268,9 +268,3 @@ func (c *lru) put(key string, val userState, now time.Time) {
 		delete(c.items, oldest.Value.(*lruEntry).key)
 	}
 }
-
-func (c *lru) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}

@@ -24,10 +24,11 @@ func rsaJWK(pub *rsa.PublicKey, extra string) string {
 }
 
 func ecJWK(pub *ecdsa.PublicKey, crv string, extra string) string {
-	size := (pub.Curve.Params().BitSize + 7) / 8
-	x, y := make([]byte, size), make([]byte, size)
-	pub.X.FillBytes(x)
-	pub.Y.FillBytes(y)
+	point, err := pub.Bytes() // 0x04 ‖ X ‖ Y
+	if err != nil {
+		panic(err)
+	}
+	x, y := point[1:1+len(point)/2], point[1+len(point)/2:]
 	return `{"kty":"EC","crv":"` + crv + `","x":"` + jwttest.B64(x) + `","y":"` + jwttest.B64(y) + `"` + extra + `}`
 }
 

@@ -23,10 +23,11 @@ func JWK(key any, kid, alg string) map[string]any {
 			panic("jwttest: JWK supports e=65537 only")
 		}
 	case *ecdsa.PublicKey:
-		size := (k.Curve.Params().BitSize + 7) / 8
-		x, y := make([]byte, size), make([]byte, size)
-		k.X.FillBytes(x)
-		k.Y.FillBytes(y)
+		point, err := k.Bytes() // 0x04 ‖ X ‖ Y
+		if err != nil {
+			panic(err)
+		}
+		x, y := point[1:1+len(point)/2], point[1+len(point)/2:]
 		m = map[string]any{"kty": "EC", "crv": k.Curve.Params().Name, "x": B64(x), "y": B64(y)}
 	case ed25519.PublicKey:
 		m = map[string]any{"kty": "OKP", "crv": "Ed25519", "x": B64(k)}
