@@ -66,10 +66,18 @@ func BearerToken(r *http.Request) (string, error) {
 	if !validB64Token(rest) {
 		return "", malformed(errBearerCharset)
 	}
-	if r.URL != nil && r.URL.RawQuery != "" && r.URL.Query().Has("access_token") {
+	if r.URL != nil && mayHoldAccessToken(r.URL.RawQuery) && r.URL.Query().Has("access_token") {
 		return "", malformed(errTwoMethods)
 	}
 	return rest, nil
+}
+
+// mayHoldAccessToken reports whether a raw query can decode to a parameter
+// named access_token: it must spell "access" literally or percent-encode
+// some of it. Other queries are not parsed, which keeps the common case free
+// of allocations.
+func mayHoldAccessToken(q string) bool {
+	return q != "" && (strings.Contains(q, "access") || strings.Contains(q, "%"))
 }
 
 func malformed(cause error) error {

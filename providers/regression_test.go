@@ -116,3 +116,19 @@ func TestRegressionDottedClaimRuleSatisfiedByLiteralMember(t *testing.T) {
 		t.Fatal(`rule realm_access.roles ∋ "admin" satisfied by a top-level "realm_access.roles" member; nested roles are ["user"]`)
 	}
 }
+
+// Any spelling of access_token in the query, percent-encoded letters
+// included, is found beside a header token; unrelated queries are not.
+func TestRegressionBearerQuerySpellings(t *testing.T) {
+	for q, want := range map[string]bool{
+		"access_token=x": true, "%61ccess_token=x": true, "access%5ftoken=x": true,
+		"a=1&access_token=": true, "page=2": false, "access=1": false, "q=%20": false,
+	} {
+		r := httptest.NewRequest("GET", "/x?"+q, nil)
+		r.Header.Set("Authorization", "Bearer abc.def.ghi")
+		_, err := BearerToken(r)
+		if got := err != nil; got != want {
+			t.Errorf("query %q: rejected %v, want %v (%v)", q, got, want, err)
+		}
+	}
+}
