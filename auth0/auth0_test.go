@@ -2,6 +2,7 @@ package auth0_test
 
 import (
 	"errors"
+	"github.com/authgate/authgate/providers"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -47,8 +48,17 @@ func newTenant(t *testing.T, kid string) *tenant {
 
 func (tn *tenant) auth(t *testing.T, edit func(*auth0.Config)) *auth0.Authenticator {
 	t.Helper()
-	cfg := auth0.Config{Domain: tn.domain, Audience: []string{api}, HTTPClient: tn.Client(),
-		RolesClaim: "https://example.com/roles", Now: func() time.Time { return now }}
+	cfg := auth0.Config{
+		Domain: tn.domain,
+		TokenOptions: providers.TokenOptions{
+			Audience:   []string{api},
+			RolesClaim: "https://example.com/roles",
+			Now:        func() time.Time { return now },
+		},
+		FetchOptions: providers.FetchOptions{
+			HTTPClient: tn.Client(),
+		},
+	}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -82,13 +92,13 @@ func TestNew(t *testing.T) {
 		name string
 		cfg  auth0.Config
 	}{
-		{"no domain", auth0.Config{Audience: []string{api}}},
-		{"scheme", auth0.Config{Domain: "https://example.auth0.com", Audience: []string{api}}},
-		{"path", auth0.Config{Domain: "example.auth0.com/", Audience: []string{api}}},
-		{"upper case", auth0.Config{Domain: "Example.auth0.com", Audience: []string{api}}},
-		{"user info", auth0.Config{Domain: "u@example.auth0.com", Audience: []string{api}}},
+		{"no domain", auth0.Config{TokenOptions: providers.TokenOptions{Audience: []string{api}}}},
+		{"scheme", auth0.Config{Domain: "https://example.auth0.com", TokenOptions: providers.TokenOptions{Audience: []string{api}}}},
+		{"path", auth0.Config{Domain: "example.auth0.com/", TokenOptions: providers.TokenOptions{Audience: []string{api}}}},
+		{"upper case", auth0.Config{Domain: "Example.auth0.com", TokenOptions: providers.TokenOptions{Audience: []string{api}}}},
+		{"user info", auth0.Config{Domain: "u@example.auth0.com", TokenOptions: providers.TokenOptions{Audience: []string{api}}}},
 		{"no audience", auth0.Config{Domain: "example.auth0.com"}},
-		{"HS256", auth0.Config{Domain: "example.auth0.com", Audience: []string{api}, Algorithms: []string{"HS256"}}},
+		{"HS256", auth0.Config{Domain: "example.auth0.com", TokenOptions: providers.TokenOptions{Audience: []string{api}, Algorithms: []string{"HS256"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := auth0.New(tc.cfg); err == nil || !strings.HasPrefix(err.Error(), "auth0: ") {

@@ -2,6 +2,7 @@ package auth0_test
 
 import (
 	"fmt"
+	"github.com/authgate/authgate/providers"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,11 +23,15 @@ func Example() {
 	domain := strings.TrimPrefix(srv.URL, "https://")
 
 	auth, err := auth0.New(auth0.Config{
-		Domain:     domain, // "example.eu.auth0.com"
-		Audience:   []string{"https://api.example.com"},
-		RolesClaim: "https://example.com/roles", // added by a post-login Action
-		HTTPClient: srv.Client(),                // omit in production
-		Now:        func() time.Time { return time.Unix(1_800_000_000, 0) },
+		Domain: domain,
+		TokenOptions: providers.TokenOptions{
+			Audience:   []string{"https://api.example.com"},
+			RolesClaim: "https://example.com/roles",
+			Now:        func() time.Time { return time.Unix(1_800_000_000, 0) },
+		},
+		FetchOptions: providers.FetchOptions{
+			HTTPClient: srv.Client(),
+		},
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authgate/authgate/providers"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -24,7 +25,7 @@ func ExampleNewIssuer() {
 	iss := authtest.NewIssuer(nil) // in a test: authtest.NewIssuer(t), closed by t.Cleanup
 	defer iss.Close()
 
-	a, err := oidc.New(oidc.Config{Issuer: iss.Issuer(), Audience: []string{authtest.DefaultAudience}})
+	a, err := oidc.New(oidc.Config{Issuer: iss.Issuer(), TokenOptions: providers.TokenOptions{Audience: []string{authtest.DefaultAudience}}})
 	if err != nil {
 		panic(err)
 	}
@@ -48,8 +49,12 @@ func ExampleIssuer_Keys() {
 	defer iss.Close()
 
 	a, err := static.New(static.Config{
-		Keys: iss.Keys(), Algorithms: []string{"EdDSA"},
-		Issuer: iss.Issuer(), Audience: []string{authtest.DefaultAudience},
+		Keys:   iss.Keys(),
+		Issuer: iss.Issuer(),
+		TokenOptions: providers.TokenOptions{
+			Algorithms: []string{"EdDSA"},
+			Audience:   []string{authtest.DefaultAudience},
+		},
 	})
 	if err != nil {
 		panic(err)
@@ -70,7 +75,7 @@ func ExampleIssuer_Fail() {
 	defer iss.Close()
 	iss.Fail(http.StatusServiceUnavailable)
 
-	a, err := oidc.New(oidc.Config{Issuer: iss.Issuer(), Audience: []string{authtest.DefaultAudience}, Logger: slog.New(slog.DiscardHandler)})
+	a, err := oidc.New(oidc.Config{Issuer: iss.Issuer(), TokenOptions: providers.TokenOptions{Audience: []string{authtest.DefaultAudience}, Logger: slog.New(slog.DiscardHandler)}})
 	if err != nil {
 		panic(err)
 	}
@@ -114,8 +119,14 @@ func ExampleAuth0() {
 	defer tenant.Close()
 
 	a, err := auth0.New(auth0.Config{
-		Domain: tenant.Host(), Audience: []string{"https://orders.example/"},
-		RolesClaim: "https://example.com/roles", HTTPClient: tenant.Client(),
+		Domain: tenant.Host(),
+		TokenOptions: providers.TokenOptions{
+			Audience:   []string{"https://orders.example/"},
+			RolesClaim: "https://example.com/roles",
+		},
+		FetchOptions: providers.FetchOptions{
+			HTTPClient: tenant.Client(),
+		},
 	})
 	if err != nil {
 		panic(err)
@@ -136,7 +147,11 @@ func ExampleFirebase() {
 	defer project.Close()
 
 	a, err := firebase.New(firebase.Config{
-		ProjectID: "my-project", CertsURL: project.CertsURL(), HTTPClient: project.Client(),
+		ProjectID: "my-project",
+		CertsURL:  project.CertsURL(),
+		FetchOptions: providers.FetchOptions{
+			HTTPClient: project.Client(),
+		},
 	})
 	if err != nil {
 		panic(err)

@@ -308,7 +308,7 @@ func TestNilT(t *testing.T) {
 func TestStaticWithKeys(t *testing.T) {
 	c := newClock()
 	iss := authtest.NewIssuer(t, authtest.WithAlgorithms("ES256"), authtest.WithNow(c.Now))
-	a, err := static.New(static.Config{Keys: iss.Keys(), Algorithms: []string{"ES256"}, Issuer: iss.Issuer(), Audience: []string{authtest.DefaultAudience}, Now: c.Now})
+	a, err := static.New(static.Config{Keys: iss.Keys(), Issuer: iss.Issuer(), TokenOptions: providers.TokenOptions{Algorithms: []string{"ES256"}, Audience: []string{authtest.DefaultAudience}, Now: c.Now}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,8 +48,15 @@ func TestOIDCAgainstIssuer(t *testing.T) {
 	c := newClock()
 	iss := authtest.NewIssuer(t, authtest.WithNow(c.Now))
 	a, err := oidc.New(oidc.Config{
-		Issuer: iss.Issuer(), Audience: []string{authtest.DefaultAudience},
-		MaxKeyAge: 10 * time.Minute, Now: c.Now, Logger: quiet,
+		Issuer: iss.Issuer(),
+		TokenOptions: providers.TokenOptions{
+			Audience: []string{authtest.DefaultAudience},
+			Now:      c.Now,
+			Logger:   quiet,
+		},
+		FetchOptions: providers.FetchOptions{
+			MaxKeyAge: 10 * time.Minute,
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +124,7 @@ func TestOIDCAgainstIssuer(t *testing.T) {
 // key was fetched is 503, never 401.
 func TestOIDCConnectionOutage(t *testing.T) {
 	iss := authtest.NewIssuer(t, authtest.WithRFC9068())
-	a, err := oidc.New(oidc.Config{Issuer: iss.Issuer(), Audience: []string{authtest.DefaultAudience}, TokenTypes: []string{"at+jwt"}, Logger: quiet})
+	a, err := oidc.New(oidc.Config{Issuer: iss.Issuer(), TokenOptions: providers.TokenOptions{Audience: []string{authtest.DefaultAudience}, TokenTypes: []string{"at+jwt"}, Logger: quiet}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,8 +145,16 @@ func TestAuth0AgainstTenant(t *testing.T) {
 	tenant := authtest.Auth0(t, authtest.WithNow(c.Now), authtest.WithAudience(api))
 	other := authtest.Auth0(t, authtest.WithNow(c.Now), authtest.WithAudience(api))
 	a, err := auth0.New(auth0.Config{
-		Domain: tenant.Host(), Audience: []string{api}, RolesClaim: rolesClaim,
-		HTTPClient: tenant.Client(), Now: c.Now, Logger: quiet,
+		Domain: tenant.Host(),
+		TokenOptions: providers.TokenOptions{
+			Audience:   []string{api},
+			RolesClaim: rolesClaim,
+			Now:        c.Now,
+			Logger:     quiet,
+		},
+		FetchOptions: providers.FetchOptions{
+			HTTPClient: tenant.Client(),
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +198,7 @@ func TestKeycloakAgainstRealm(t *testing.T) {
 	kc := authtest.Keycloak(t, "demo", authtest.WithNow(c.Now), authtest.WithClientID(client))
 	newAuth := func(edit func(*keycloak.Config)) *keycloak.Authenticator {
 		t.Helper()
-		cfg := keycloak.Config{BaseURL: kc.BaseURL(), Realm: kc.Realm(), ClientID: client, Now: c.Now, Logger: quiet}
+		cfg := keycloak.Config{BaseURL: kc.BaseURL(), Realm: kc.Realm(), ClientID: client, TokenOptions: providers.TokenOptions{Now: c.Now, Logger: quiet}}
 		if edit != nil {
 			edit(&cfg)
 		}
@@ -249,8 +264,17 @@ func TestFirebaseAgainstCerts(t *testing.T) {
 	otherProject := authtest.Firebase(t, "proj-b", authtest.WithNow(c.Now))
 	tenant := authtest.Firebase(t, "proj-a", authtest.WithNow(c.Now), authtest.WithTenant("tenant-1"))
 	a, err := firebase.New(firebase.Config{
-		ProjectID: "proj-a", CertsURL: fb.CertsURL(), SessionCookies: true, SessionCertsURL: fb.SessionCertsURL(),
-		HTTPClient: fb.Client(), Now: c.Now, Logger: quiet,
+		ProjectID:       "proj-a",
+		CertsURL:        fb.CertsURL(),
+		SessionCookies:  true,
+		SessionCertsURL: fb.SessionCertsURL(),
+		TokenOptions: providers.TokenOptions{
+			Now:    c.Now,
+			Logger: quiet,
+		},
+		FetchOptions: providers.FetchOptions{
+			HTTPClient: fb.Client(),
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -312,10 +336,10 @@ func TestChainRoutesByIssuer(t *testing.T) {
 	tenant := authtest.Auth0(t, authtest.WithNow(c.Now))
 	kc := authtest.Keycloak(t, "demo", authtest.WithNow(c.Now), authtest.WithClientID("api"))
 	fb := authtest.Firebase(t, "proj-a", authtest.WithNow(c.Now))
-	o, err1 := oidc.New(oidc.Config{Issuer: iss.Issuer(), Audience: []string{authtest.DefaultAudience}, Now: c.Now, Logger: quiet})
-	a, err2 := auth0.New(auth0.Config{Domain: tenant.Host(), Audience: []string{authtest.DefaultAudience}, HTTPClient: tenant.Client(), Now: c.Now, Logger: quiet})
-	k, err3 := keycloak.New(keycloak.Config{BaseURL: kc.BaseURL(), Realm: "demo", ClientID: "api", Now: c.Now, Logger: quiet})
-	f, err4 := firebase.New(firebase.Config{ProjectID: "proj-a", CertsURL: fb.CertsURL(), HTTPClient: fb.Client(), Now: c.Now, Logger: quiet})
+	o, err1 := oidc.New(oidc.Config{Issuer: iss.Issuer(), TokenOptions: providers.TokenOptions{Audience: []string{authtest.DefaultAudience}, Now: c.Now, Logger: quiet}})
+	a, err2 := auth0.New(auth0.Config{Domain: tenant.Host(), TokenOptions: providers.TokenOptions{Audience: []string{authtest.DefaultAudience}, Now: c.Now, Logger: quiet}, FetchOptions: providers.FetchOptions{HTTPClient: tenant.Client()}})
+	k, err3 := keycloak.New(keycloak.Config{BaseURL: kc.BaseURL(), Realm: "demo", ClientID: "api", TokenOptions: providers.TokenOptions{Now: c.Now, Logger: quiet}})
+	f, err4 := firebase.New(firebase.Config{ProjectID: "proj-a", CertsURL: fb.CertsURL(), TokenOptions: providers.TokenOptions{Now: c.Now, Logger: quiet}, FetchOptions: providers.FetchOptions{HTTPClient: fb.Client()}})
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,7 @@ package firebase
 import (
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/authgate/authgate/providers"
 )
@@ -47,9 +44,6 @@ const (
 // Config configures an Authenticator. ProjectID is required; everything else
 // has a safe default. The zero value is refused.
 type Config struct {
-	// Name names the provider in principals, errors and logs (default
-	// "firebase").
-	Name string
 	// ProjectID is the Firebase project: ID tokens must have "aud" equal to
 	// it and "iss" equal to https://securetoken.google.com/<ProjectID>.
 	ProjectID string
@@ -63,10 +57,6 @@ type Config struct {
 	// the tenant itself. It cannot be combined with TenantID or with
 	// Revocation (whose lookup is per tenant).
 	AnyTenant bool
-	// HTTPClient fetches the certificates (default: a client on
-	// http.DefaultTransport). It is copied, never modified: the copy follows
-	// no redirects, keeps no cookies and has a timeout.
-	HTTPClient *http.Client
 	// CertsURL is where ID-token certificates are fetched (default
 	// DefaultCertsURL). It must be https; plain http is accepted for
 	// loopback hosts only, for tests.
@@ -81,16 +71,6 @@ type Config struct {
 	// SessionCertsURL is where session-cookie certificates are fetched
 	// (default DefaultSessionCertsURL). Only with SessionCookies.
 	SessionCertsURL string
-	// Leeway is the clock skew tolerated for exp, iat and auth_time: 0
-	// means providers.DefaultLeeway (60 s), providers.NoLeeway none, at most
-	// providers.MaxLeeway (5 min).
-	Leeway time.Duration
-	// RolesClaim is the dotted path of the custom claim holding the
-	// principal's roles, an array of strings (default DefaultRolesClaim).
-	RolesClaim string
-	// Claims are extra claim rules (for example {"email_verified": {Value:
-	// true}}), checked after Firebase's own.
-	Claims providers.Claims
 	// Revocation, when its Users is set, checks every verified token
 	// against the user record: revoked tokens, disabled and deleted users
 	// are rejected. Off by default (as firebase-admin-go's VerifyIDToken).
@@ -107,12 +87,18 @@ type Config struct {
 	// id that is not a "demo-" project. It MUST NOT be set anywhere a real
 	// project's users could be reached.
 	InsecureEmulatorAnyProject bool
-	// Logger receives the emulator-mode warning, failed certificate fetches
-	// and failed user lookups (default slog.Default()). Nothing logged
-	// contains a token, a uid or key material.
-	Logger *slog.Logger
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// TokenOptions are the options every JWT provider shares. Firebase fixes
+	// some of them: the audience is the project ID, the algorithm RS256 and
+	// the tenant claim firebase.tenant, so Audience, AuthorizedParties,
+	// Algorithms, TokenTypes and TenantClaim must stay empty. RolesClaim is
+	// the custom claim (SetCustomUserClaims) holding roles (default
+	// DefaultRolesClaim); Leeway also applies to auth_time; the Logger
+	// receives the emulator-mode warning and failed certificate fetches.
+	// With CacheSize, revocation is still checked on every request.
+	providers.TokenOptions
+	// FetchOptions tune the certificate cache (HTTP client, cooldown, maximum
+	// key age, refresh interval).
+	providers.FetchOptions
 }
 
 // IDTokenIssuer returns the "iss" of projectID's ID tokens.
@@ -125,6 +111,15 @@ func SessionCookieIssuer(projectID string) string { return sessionIssuerPrefix +
 func (cfg *Config) check() error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(cfg.Audience) > 0 || len(cfg.AuthorizedParties) > 0 {
+		fail("the audience is the project id: leave Audience and AuthorizedParties empty")
+	}
+	if len(cfg.Algorithms) > 0 || len(cfg.TokenTypes) > 0 {
+		fail("Firebase signs with RS256 only: leave Algorithms and TokenTypes empty")
+	}
+	if cfg.TenantClaim != "" {
+		fail("the tenant claim is firebase.tenant: leave TenantClaim empty")
+	}
 	switch {
 	case cfg.ProjectID == "":
 		fail("a project id is required")

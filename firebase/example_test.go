@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/authgate/authgate/providers"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -35,12 +36,16 @@ func Example() {
 
 	now := time.Unix(1_800_000_000, 0)
 	auth, err := firebase.New(firebase.Config{
-		ProjectID:  "my-project",
-		RolesClaim: "roles", // a custom claim set with the Admin SDK's SetCustomUserClaims
-		CertsURL:   google.URL,
-		HTTPClient: google.Client(),
-		Logger:     slog.New(slog.DiscardHandler),
-		Now:        func() time.Time { return now },
+		ProjectID: "my-project",
+		CertsURL:  google.URL,
+		TokenOptions: providers.TokenOptions{
+			RolesClaim: "roles",
+			Logger:     slog.New(slog.DiscardHandler),
+			Now:        func() time.Time { return now },
+		},
+		FetchOptions: providers.FetchOptions{
+			HTTPClient: google.Client(),
+		},
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -21,16 +21,9 @@ type Authenticator struct {
 	idIssuer   string
 	sesIssuer  string
 	cookieName string // "" when session cookies are off
-	emulator   bool
 
-	id      *providers.Verifier
-	session *providers.Verifier // nil when session cookies are off
-	idKeys  *providers.RemoteKeySet
-	sesKeys *providers.RemoteKeySet
-
-	idMapping  providers.Mapping
-	sesMapping providers.Mapping
-	revoker    *revoker // nil when revocation is off
+	id      *providers.TokenAuthenticator
+	session *providers.TokenAuthenticator // nil when session cookies are off
 }
 
 // New validates cfg and returns an Authenticator. It does no network I/O:
@@ -38,9 +31,9 @@ type Authenticator struct {
 // error for a missing or malformed project id, a malformed tenant id,
 // TenantID together with AnyTenant, a certificate URL that is not https
 // (outside loopback), a leeway over 5 minutes, claim rules that cannot be
-// checked, revocation settings out of bounds, and InsecureEmulator with a
-// non-"demo-" project (unless InsecureEmulatorAnyProject) or with a
-// certificate URL.
+// checked, revocation settings out of bounds, options Firebase fixes (an
+// audience, algorithms), and InsecureEmulator with a non-"demo-" project
+// (unless InsecureEmulatorAnyProject) or with a certificate URL.
 func New(cfg Config) (*Authenticator, error) {
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("firebase: %w", err)
@@ -50,41 +43,36 @@ func New(cfg Config) (*Authenticator, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
 	a := &Authenticator{
 		name:      name,
 		projectID: cfg.ProjectID,
 		idIssuer:  IDTokenIssuer(cfg.ProjectID),
 		sesIssuer: SessionCookieIssuer(cfg.ProjectID),
-		emulator:  cfg.InsecureEmulator,
 	}
-	r := rules{
+	r := &rules{
 		name:      name,
 		tenantID:  cfg.TenantID,
 		anyTenant: cfg.AnyTenant,
 		requireID: !cfg.InsecureEmulator,
-		leeway:    effectiveLeeway(cfg.Leeway),
-		now:       now,
+		now:       cfg.Now,
 	}
-	mapping := providers.Mapping{Provider: name, Method: MethodIDToken, RolesClaim: cmp(cfg.RolesClaim, DefaultRolesClaim), TenantClaim: tenantClaim}
-	a.idMapping, a.sesMapping = mapping, mapping
-	a.sesMapping.Method = MethodSessionCookie
-
+	if r.now == nil {
+		r.now = time.Now
+	}
+	var check func(context.Context, *providers.Token) error
+	if cfg.Revocation.Users != nil {
+		check = newRevoker(name, cfg.Revocation, cfg.Now, logger).checkToken
+	}
 	var err error
-	if a.id, a.idKeys, err = newVerifier(cfg, name, a.idIssuer, cmp(cfg.CertsURL, DefaultCertsURL), r, now, logger); err != nil {
+	if a.id, err = newTokens(cfg, a.idIssuer, cmp(cfg.CertsURL, DefaultCertsURL), MethodIDToken, r, check); err != nil {
 		return nil, err
 	}
+	r.leeway = effectiveLeeway(cfg.Leeway)
 	if cfg.SessionCookies {
 		a.cookieName = cmp(cfg.SessionCookieName, DefaultSessionCookieName)
-		if a.session, a.sesKeys, err = newVerifier(cfg, name, a.sesIssuer, cmp(cfg.SessionCertsURL, DefaultSessionCertsURL), r, now, logger); err != nil {
+		if a.session, err = newTokens(cfg, a.sesIssuer, cmp(cfg.SessionCertsURL, DefaultSessionCertsURL), MethodSessionCookie, r, check); err != nil {
 			return nil, err
 		}
-	}
-	if cfg.Revocation.Users != nil {
-		a.revoker = newRevoker(name, cfg.Revocation, now, logger)
 	}
 
 	switch {
@@ -99,51 +87,30 @@ func New(cfg Config) (*Authenticator, error) {
 	return a, nil
 }
 
-// newVerifier builds the verifier of one token kind: RS256 from the
-// certificate map at certsURL, or unsigned tokens in emulator mode.
-func newVerifier(cfg Config, name, issuer, certsURL string, r rules, now func() time.Time, logger *slog.Logger) (*providers.Verifier, *providers.RemoteKeySet, error) {
-	var keys providers.KeySet = noKeys{}
-	var remote *providers.RemoteKeySet
-	if !cfg.InsecureEmulator {
-		var err error
-		remote, err = providers.NewRemoteKeySet(providers.RemoteKeySetConfig{
-			Name:       name,
-			URL:        certsURL,
-			HTTPClient: cfg.HTTPClient,
-			Algorithms: []string{providers.RS256},
-			Parse:      providers.ParseX509CertMap,
-			Logger:     logger,
-			Now:        cfg.Now,
-		})
-		if err != nil {
-			return nil, nil, prefixed(name, err)
-		}
-		keys = kidRequired{name: name, keys: remote}
-	}
-	v, err := providers.NewVerifier(providers.VerifierConfig{
-		Name:       name,
+// newTokens builds the shared token path for one of Firebase's two token
+// kinds: its issuer, its certificates, Firebase's rules and, when
+// configured, the revocation check (which runs on every request, cache hits
+// included).
+func newTokens(cfg Config, issuer, certsURL, method string, r *rules, check func(context.Context, *providers.Token) error) (*providers.TokenAuthenticator, error) {
+	p := providers.Preset{
+		Package:    "firebase",
 		Issuer:     issuer,
 		Audience:   []string{cfg.ProjectID},
 		Algorithms: []string{providers.RS256},
-		Keys:       keys,
-		Leeway:     cfg.Leeway,
-		Claims:     cfg.Claims,
+		RolesClaim: DefaultRolesClaim,
+		Method:     method,
 		Validate:   r.validate,
-		Now:        now,
-	})
-	if err != nil {
-		return nil, nil, prefixed(name, err)
+		Check:      check,
 	}
-	return v, remote, nil
-}
-
-// prefixed prefixes an error of providers, which starts with the provider
-// name, with the package name unless they are the same.
-func prefixed(name string, err error) error {
-	if name == "firebase" {
-		return err
+	if cfg.InsecureEmulator {
+		p.Keys, p.InsecureUnsigned = noKeys{}, true
+	} else {
+		p.JWKSURL, p.ParseKeys = certsURL, providers.ParseX509CertMap
+		p.WrapKeys = func(k providers.KeySet) providers.KeySet { return kidRequired{name: cmp(cfg.Name, "firebase"), keys: k} }
 	}
-	return fmt.Errorf("firebase: %w", err)
+	opts := cfg.TokenOptions
+	opts.TenantClaim = tenantClaim
+	return p.New(opts, cfg.FetchOptions)
 }
 
 var (
@@ -237,7 +204,7 @@ func (a *Authenticator) own(err error) error {
 //   - ErrRevoked: revoked token, disabled or deleted user (Revocation);
 //   - ErrUnavailable: certificates cannot be had, or the user lookup failed.
 func (a *Authenticator) Verify(ctx context.Context, idToken string) (*authgate.Principal, error) {
-	t, err := a.verify(ctx, a.id, idToken)
+	p, err := a.id.Verify(ctx, idToken)
 	if err != nil {
 		if authgate.IsNotMine(err) {
 			if iss, ok := providers.PeekIssuer(idToken); ok && iss == a.sesIssuer {
@@ -246,7 +213,7 @@ func (a *Authenticator) Verify(ctx context.Context, idToken string) (*authgate.P
 		}
 		return nil, err
 	}
-	return a.principal(ctx, t, a.idMapping)
+	return p, nil
 }
 
 // VerifySessionCookie verifies a Firebase session cookie (created with the
@@ -259,7 +226,7 @@ func (a *Authenticator) VerifySessionCookie(ctx context.Context, cookie string) 
 	if a.session == nil {
 		return nil, &authgate.Error{Provider: a.name, Kind: authgate.ErrUnrecognizedCredential, Err: errSessionCookiesOff}
 	}
-	t, err := a.verify(ctx, a.session, cookie)
+	p, err := a.session.Verify(ctx, cookie)
 	if err != nil {
 		if authgate.IsNotMine(err) {
 			if iss, ok := providers.PeekIssuer(cookie); ok && iss == a.idIssuer {
@@ -268,24 +235,7 @@ func (a *Authenticator) VerifySessionCookie(ctx context.Context, cookie string) 
 		}
 		return nil, err
 	}
-	return a.principal(ctx, t, a.sesMapping)
-}
-
-func (a *Authenticator) verify(ctx context.Context, v *providers.Verifier, token string) (*providers.Token, error) {
-	if a.emulator {
-		return v.InsecureVerifyUnsigned(token)
-	}
-	return v.Verify(ctx, token)
-}
-
-func (a *Authenticator) principal(ctx context.Context, t *providers.Token, m providers.Mapping) (*authgate.Principal, error) {
-	if a.revoker != nil {
-		authTime, _, _ := numericDate(t.Claims, "auth_time") // checked by rules.validate
-		if err := a.revoker.check(ctx, t.Subject, t.IssuedAt, authTime); err != nil {
-			return nil, err
-		}
-	}
-	return m.Principal(t), nil
+	return p, nil
 }
 
 // Prefetch fetches the certificates now (ID tokens, and session cookies
@@ -293,11 +243,9 @@ func (a *Authenticator) principal(ctx context.Context, t *providers.Token, m pro
 // the cache and to see a wrong CertsURL early. In emulator mode it does
 // nothing. Its error wraps authgate.ErrUnavailable.
 func (a *Authenticator) Prefetch(ctx context.Context) error {
-	var errs []error
-	for _, k := range []*providers.RemoteKeySet{a.idKeys, a.sesKeys} {
-		if k != nil {
-			errs = append(errs, k.Prefetch(ctx))
-		}
+	errs := []error{a.id.Prefetch(ctx)}
+	if a.session != nil {
+		errs = append(errs, a.session.Prefetch(ctx))
 	}
 	return errors.Join(errs...)
 }

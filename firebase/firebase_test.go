@@ -47,8 +47,8 @@ func TestNewValidates(t *testing.T) {
 		{name: "session certs without sessions", cfg: firebase.Config{ProjectID: "my-project", SessionCertsURL: "https://x.example/"}, wantErr: "need SessionCookies"},
 		{name: "bad cookie name", cfg: firebase.Config{ProjectID: "my-project", SessionCookies: true, SessionCookieName: "a b"}, wantErr: "not a cookie name"},
 		{name: "http session certs URL", cfg: firebase.Config{ProjectID: "my-project", SessionCookies: true, SessionCertsURL: "http://x.example/"}, wantErr: "not https"},
-		{name: "leeway too large", cfg: firebase.Config{ProjectID: "my-project", Leeway: 10 * time.Minute}, wantErr: "leeway"},
-		{name: "bad claim rule", cfg: firebase.Config{ProjectID: "my-project", Claims: providers.Claims{"x": {}}}, wantErr: "a rule needs"},
+		{name: "leeway too large", cfg: firebase.Config{ProjectID: "my-project", TokenOptions: providers.TokenOptions{Leeway: 10 * time.Minute}}, wantErr: "leeway"},
+		{name: "bad claim rule", cfg: firebase.Config{ProjectID: "my-project", TokenOptions: providers.TokenOptions{Claims: providers.Claims{"x": {}}}}, wantErr: "a rule needs"},
 		{name: "emulator with real project", cfg: firebase.Config{ProjectID: "my-project", InsecureEmulator: true}, wantErr: `"demo-" project id`},
 		{name: "emulator with demo project", cfg: firebase.Config{ProjectID: "demo-x", InsecureEmulator: true}},
 		{name: "emulator any project", cfg: firebase.Config{ProjectID: "my-project", InsecureEmulator: true, InsecureEmulatorAnyProject: true}},
@@ -645,7 +645,9 @@ func TestEmulatorLogs(t *testing.T) {
 			_, err := firebase.New(firebase.Config{
 				ProjectID:        "demo-x",
 				InsecureEmulator: tt.emulator,
-				Logger:           slog.New(slog.NewTextHandler(&buf, nil)),
+				TokenOptions: providers.TokenOptions{
+					Logger: slog.New(slog.NewTextHandler(&buf, nil)),
+				},
 			})
 			if err != nil {
 				t.Fatal(err)

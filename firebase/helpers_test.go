@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/authgate/authgate/providers"
 	"log/slog"
 	"maps"
 	"math/big"
@@ -142,11 +143,15 @@ func newEnv(t testing.TB, edit func(*firebase.Config)) *env {
 		session: newCertServer(t, map[string]*rsa.PrivateKey{"ses-1": rsaKey("ses-1")}),
 	}
 	cfg := firebase.Config{
-		ProjectID:  project,
-		HTTPClient: e.id.srv.Client(), // both servers share httptest's certificate
-		CertsURL:   e.id.srv.URL + "/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com",
-		Logger:     slog.New(slog.DiscardHandler),
-		Now:        e.clock.Now,
+		ProjectID: project,
+		CertsURL:  e.id.srv.URL + "/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com",
+		TokenOptions: providers.TokenOptions{
+			Logger: slog.New(slog.DiscardHandler),
+			Now:    e.clock.Now,
+		},
+		FetchOptions: providers.FetchOptions{
+			HTTPClient: e.id.srv.Client(),
+		},
 	}
 	if edit != nil {
 		edit(&cfg)

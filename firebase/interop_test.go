@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authgate/authgate/providers"
 	"io"
 	"log/slog"
 	"net"
@@ -83,7 +84,9 @@ func TestInteropFirebaseEmulator(t *testing.T) {
 			ProjectID:        emulatorProject,
 			InsecureEmulator: true,
 			Revocation:       firebase.Revocation{Users: admin},
-			Logger:           slog.New(slog.DiscardHandler),
+			TokenOptions: providers.TokenOptions{
+				Logger: slog.New(slog.DiscardHandler),
+			},
 		}
 		if edit != nil {
 			edit(&cfg)
@@ -134,7 +137,11 @@ func TestInteropFirebaseEmulator(t *testing.T) {
 			t.Logf("firebase-admin-go VerifyIDToken in emulator mode: %v", err)
 		}
 		prod, err := firebase.New(firebase.Config{
-			ProjectID: emulatorProject, CertsURL: "https://127.0.0.1:1/certs", Logger: slog.New(slog.DiscardHandler),
+			ProjectID: emulatorProject,
+			CertsURL:  "https://127.0.0.1:1/certs",
+			TokenOptions: providers.TokenOptions{
+				Logger: slog.New(slog.DiscardHandler),
+			},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/providers"
 )
 
 // Defaults and bounds of the revocation check.
@@ -132,6 +133,9 @@ type revoker struct {
 }
 
 func newRevoker(name string, r Revocation, now func() time.Time, logger *slog.Logger) *revoker {
+	if now == nil {
+		now = time.Now
+	}
 	size := r.CacheSize
 	if size == 0 {
 		size = DefaultRevocationCacheSize
@@ -144,6 +148,14 @@ func newRevoker(name string, r Revocation, now func() time.Time, logger *slog.Lo
 		logger:  logger,
 		cache:   newLRU(size, orDefault(r.CacheTTL, DefaultRevocationCacheTTL)),
 	}
+}
+
+// checkToken is check for a verified token: the shared token path runs it
+// on every request, cache hits included, so a cached token of a revoked or
+// disabled user is refused as soon as the user's record says so.
+func (v *revoker) checkToken(ctx context.Context, t *providers.Token) error {
+	authTime, _, _ := numericDate(t.Claims, "auth_time") // checked by rules.validate
+	return v.check(ctx, t.Subject, t.IssuedAt, authTime)
 }
 
 // check rejects a verified token of uid, issued at iat after an

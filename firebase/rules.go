@@ -33,15 +33,15 @@ type rules struct {
 	tenantID  string
 	anyTenant bool
 	requireID bool // kid required (every mode but the emulator's)
-	leeway    time.Duration
+	leeway    time.Duration // the verifier's, set once it is built
 	now       func() time.Time
 }
 
-func (r rules) fail(kind, cause error) error {
+func (r *rules) fail(kind, cause error) error {
 	return &authgate.Error{Provider: r.name, Kind: kind, Err: cause}
 }
 
-func (r rules) validate(t *providers.Token) error {
+func (r *rules) validate(t *providers.Token) error {
 	if r.requireID && t.KeyID == "" {
 		return r.fail(authgate.ErrMalformedToken, errNoKid) // kidRequired already refused it
 	}
@@ -66,7 +66,7 @@ func (r rules) validate(t *providers.Token) error {
 	return r.checkTenant(t.Claims)
 }
 
-func (r rules) checkTenant(claims map[string]any) error {
+func (r *rules) checkTenant(claims map[string]any) error {
 	var tenant string
 	v, present := authgate.LookupClaim(claims, tenantClaim)
 	if present {

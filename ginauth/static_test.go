@@ -2,6 +2,7 @@ package ginauth_test
 
 import (
 	"errors"
+	"github.com/authgate/authgate/providers"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -40,8 +41,13 @@ func newStatic(tb testing.TB, alg string) (*static.Authenticator, *authtest.Issu
 	tb.Helper()
 	iss := authtest.NewIssuer(tb, authtest.WithAlgorithms(alg), authtest.WithAudience(staticAudience), authtest.WithNow(clock))
 	a, err := static.New(static.Config{
-		Keys: iss.Keys(), Algorithms: []string{alg},
-		Issuer: iss.Issuer(), Audience: []string{staticAudience}, Now: clock,
+		Keys:   iss.Keys(),
+		Issuer: iss.Issuer(),
+		TokenOptions: providers.TokenOptions{
+			Algorithms: []string{alg},
+			Audience:   []string{staticAudience},
+			Now:        clock,
+		},
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -2,6 +2,7 @@ package keycloak_test
 
 import (
 	"fmt"
+	"github.com/authgate/authgate/providers"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -19,10 +20,12 @@ func Example() {
 	defer srv.Close()
 
 	auth, err := keycloak.New(keycloak.Config{
-		BaseURL:  srv.URL, // "https://sso.example.com"
+		BaseURL:  srv.URL,
 		Realm:    "shop",
 		ClientID: "orders-api",
-		Now:      func() time.Time { return time.Unix(1_800_000_000, 0) },
+		TokenOptions: providers.TokenOptions{
+			Now: func() time.Time { return time.Unix(1_800_000_000, 0) },
+		},
 	})
 	if err != nil {
 		fmt.Println(err)

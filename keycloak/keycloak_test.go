@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
+	"github.com/authgate/authgate/providers"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -117,7 +118,7 @@ func accessToken(iss string, edit func(map[string]any)) string {
 
 func newAuth(t *testing.T, s *server, edit func(*keycloak.Config)) *keycloak.Authenticator {
 	t.Helper()
-	cfg := keycloak.Config{BaseURL: s.URL, Realm: realm, ClientID: "orders-api", Now: func() time.Time { return now }}
+	cfg := keycloak.Config{BaseURL: s.URL, Realm: realm, ClientID: "orders-api", TokenOptions: providers.TokenOptions{Now: func() time.Time { return now }}}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -139,7 +140,7 @@ func TestNew(t *testing.T) {
 		{"no realm", keycloak.Config{BaseURL: "https://sso.example", ClientID: "c"}},
 		{"realm with slash", keycloak.Config{BaseURL: "https://sso.example", Realm: "a/b", ClientID: "c"}},
 		{"no client or audience", keycloak.Config{BaseURL: "https://sso.example", Realm: "r"}},
-		{"HS512", keycloak.Config{BaseURL: "https://sso.example", Realm: "r", ClientID: "c", Algorithms: []string{"HS512"}}},
+		{"HS512", keycloak.Config{BaseURL: "https://sso.example", Realm: "r", ClientID: "c", TokenOptions: providers.TokenOptions{Algorithms: []string{"HS512"}}}},
 		{"not-before refresh", keycloak.Config{BaseURL: "https://sso.example", Realm: "r", ClientID: "c", TokensNotBefore: true, TokensNotBeforeRefresh: time.Second}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/authgate/authgate/providers"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -31,11 +32,13 @@ func Example() {
 	})
 
 	auth, err := oidc.New(oidc.Config{
-		Issuer:     srv.URL,
-		Audience:   []string{"orders-api"},
-		Algorithms: []string{"ES256"},
-		TokenTypes: []string{"at+jwt"}, // RFC 9068 access tokens
-		Now:        func() time.Time { return time.Unix(1_800_000_000, 0) },
+		Issuer: srv.URL,
+		TokenOptions: providers.TokenOptions{
+			Audience:   []string{"orders-api"},
+			Algorithms: []string{"ES256"},
+			TokenTypes: []string{"at+jwt"},
+			Now:        func() time.Time { return time.Unix(1_800_000_000, 0) },
+		},
 	})
 	if err != nil {
 		fmt.Println(err)

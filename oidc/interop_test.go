@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/authgate/authgate/providers"
 	"io"
 	"net"
 	"net/http"
@@ -60,12 +61,14 @@ func TestInteropOIDCProvider(t *testing.T) {
 		audience = append(audience, resource(alg))
 	}
 	a, err := oidc.New(oidc.Config{
-		Name:       "op",
-		Issuer:     issuer,
-		Audience:   audience,
-		Algorithms: interopAlgorithms,
-		TokenTypes: []string{"at+jwt"},
-		Now:        clock,
+		Issuer: issuer,
+		TokenOptions: providers.TokenOptions{
+			Name:       "op",
+			Audience:   audience,
+			Algorithms: interopAlgorithms,
+			TokenTypes: []string{"at+jwt"},
+			Now:        clock,
+		},
 	})
 	if err != nil {
 		t.Fatalf("oidc.New: %v", err)

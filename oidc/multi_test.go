@@ -50,18 +50,25 @@ func TestMultiIssuer(t *testing.T) {
 	a0Domain := strings.TrimPrefix(a0.URL, "https://")
 	clock := func() time.Time { return now }
 
-	auth0Auth, err := auth0.New(auth0.Config{Domain: a0Domain, Audience: []string{"https://api.example"}, HTTPClient: a0.Client(), Now: clock})
+	auth0Auth, err := auth0.New(auth0.Config{Domain: a0Domain, TokenOptions: providers.TokenOptions{Audience: []string{"https://api.example"}, Now: clock}, FetchOptions: providers.FetchOptions{HTTPClient: a0.Client()}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kcAuth, err := keycloak.New(keycloak.Config{BaseURL: kc.URL, Realm: "demo", ClientID: "orders-api", Audience: []string{"https://api.example"}, Now: clock})
+	kcAuth, err := keycloak.New(keycloak.Config{BaseURL: kc.URL, Realm: "demo", ClientID: "orders-api", TokenOptions: providers.TokenOptions{Audience: []string{"https://api.example"}, Now: clock}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	oidcAuth := newAuth(t, op.URL, nil)
 	secret := []byte(strings.Repeat("s", 32))
-	staticAuth, err := static.New(static.Config{Keys: []providers.Key{providers.SecretKey(secret)}, Algorithms: []string{"HS256"},
-		Issuer: "https://static.example", Audience: []string{"https://api.example"}, Now: clock})
+	staticAuth, err := static.New(static.Config{
+		Keys:   []providers.Key{providers.SecretKey(secret)},
+		Issuer: "https://static.example",
+		TokenOptions: providers.TokenOptions{
+			Algorithms: []string{"HS256"},
+			Audience:   []string{"https://api.example"},
+			Now:        clock,
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func mint(iss, kid string, edit func(map[string]any)) string {
 
 func newAuth(t *testing.T, iss string, edit func(*oidc.Config)) *oidc.Authenticator {
 	t.Helper()
-	cfg := oidc.Config{Issuer: iss, Audience: []string{"https://api.example"}, Algorithms: []string{"RS256", "ES256"}, Now: func() time.Time { return now }}
+	cfg := oidc.Config{Issuer: iss, TokenOptions: providers.TokenOptions{Audience: []string{"https://api.example"}, Algorithms: []string{"RS256", "ES256"}, Now: func() time.Time { return now }}}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -98,14 +98,14 @@ func TestNew(t *testing.T) {
 		name string
 		cfg  oidc.Config
 	}{
-		{"no issuer", oidc.Config{Audience: []string{"a"}}},
-		{"http issuer", oidc.Config{Issuer: "http://idp.example", Audience: []string{"a"}}},
+		{"no issuer", oidc.Config{TokenOptions: providers.TokenOptions{Audience: []string{"a"}}}},
+		{"http issuer", oidc.Config{Issuer: "http://idp.example", TokenOptions: providers.TokenOptions{Audience: []string{"a"}}}},
 		{"no audience", oidc.Config{Issuer: "https://idp.example"}},
-		{"HS256", oidc.Config{Issuer: "https://idp.example", Audience: []string{"a"}, Algorithms: []string{"HS256"}}},
-		{"none", oidc.Config{Issuer: "https://idp.example", Audience: []string{"a"}, Algorithms: []string{"none"}}},
-		{"http JWKS", oidc.Config{Issuer: "https://idp.example", Audience: []string{"a"}, JWKSURL: "http://idp.example/jwks"}},
-		{"leeway", oidc.Config{Issuer: "https://idp.example", Audience: []string{"a"}, Leeway: time.Hour}},
-		{"claims", oidc.Config{Issuer: "https://idp.example", Audience: []string{"a"}, Claims: providers.Claims{"x": {}}}},
+		{"HS256", oidc.Config{Issuer: "https://idp.example", TokenOptions: providers.TokenOptions{Audience: []string{"a"}, Algorithms: []string{"HS256"}}}},
+		{"none", oidc.Config{Issuer: "https://idp.example", TokenOptions: providers.TokenOptions{Audience: []string{"a"}, Algorithms: []string{"none"}}}},
+		{"http JWKS", oidc.Config{Issuer: "https://idp.example", JWKSURL: "http://idp.example/jwks", TokenOptions: providers.TokenOptions{Audience: []string{"a"}}}},
+		{"leeway", oidc.Config{Issuer: "https://idp.example", TokenOptions: providers.TokenOptions{Audience: []string{"a"}, Leeway: time.Hour}}},
+		{"claims", oidc.Config{Issuer: "https://idp.example", TokenOptions: providers.TokenOptions{Audience: []string{"a"}, Claims: providers.Claims{"x": {}}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,7 +118,7 @@ func TestNew(t *testing.T) {
 			}
 		})
 	}
-	if _, err := oidc.New(oidc.Config{Name: "corp", Issuer: "https://idp.example"}); err == nil || !strings.HasPrefix(err.Error(), "oidc: corp: ") {
+	if _, err := oidc.New(oidc.Config{Issuer: "https://idp.example", TokenOptions: providers.TokenOptions{Name: "corp"}}); err == nil || !strings.HasPrefix(err.Error(), "oidc: corp: ") {
 		t.Errorf("oidc.New with a custom name = %v, want an error starting with %q", err, "oidc: corp: ")
 	}
 }

@@ -2,19 +2,26 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/authgate/authgate"
 )
 
-// TokenAuthenticator is the request side every bearer-JWT provider shares:
-// it reads "Authorization: Bearer <token>" (BearerToken), verifies the token
-// (Verifier) and maps it to a principal (Mapping). A provider of your own is
-// a Verifier over a KeySet plus one of these. It is immutable and safe for
-// concurrent use.
+// TokenAuthenticator is the request side every JWT provider shares: it
+// reads "Authorization: Bearer <token>" (BearerToken), verifies the token
+// (Verifier), runs the provider's Check on every request (cache hits
+// included) and maps the token to a principal (Mapping plus the preset's
+// Principal hook). Build one with Preset.New, or with NewTokenAuthenticator
+// over a Verifier of your own. It is immutable and safe for concurrent use.
 type TokenAuthenticator struct {
 	verifier *Verifier
 	mapping  Mapping
+	keys     *RemoteKeySet // nil for keys held in memory
+	check    func(context.Context, *Token) error
+	extend   func(*Token, *authgate.Principal)
+	prefetch []func(context.Context) error
+	unsigned bool
 }
 
 // NewTokenAuthenticator returns the authenticator of v and m. m.Provider
@@ -34,26 +41,118 @@ func NewTokenAuthenticator(v *Verifier, m Mapping) *TokenAuthenticator {
 func (a *TokenAuthenticator) Authenticate(r *http.Request) (*authgate.Principal, error) {
 	token, err := BearerToken(r)
 	if err != nil {
-		if e, ok := err.(*authgate.Error); ok {
-			e.Provider = a.mapping.Provider
-		}
-		return nil, err
+		return nil, a.own(err)
 	}
 	return a.Verify(r.Context(), token)
 }
 
 // Verify verifies a token outside HTTP and returns its principal, or an
-// error wrapping one of authgate's sentinels (see Verifier.Verify).
+// error wrapping one of authgate's sentinels: ErrUnrecognizedCredential
+// (not a JWT of this issuer), ErrUnavailable (keys or a document the
+// provider checks cannot be fetched), ErrTokenExpired,
+// ErrInvalidSignature, ErrInvalidAudience, ErrRevoked, ….
 func (a *TokenAuthenticator) Verify(ctx context.Context, token string) (*authgate.Principal, error) {
-	t, err := a.verifier.Verify(ctx, token)
+	t, err := a.VerifyToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	return a.mapping.Principal(t), nil
+	return a.Principal(t), nil
+}
+
+// VerifyToken is Verify without the mapping: it returns the verified token.
+// The token may be shared with the verified-token cache: read it, never
+// modify it.
+func (a *TokenAuthenticator) VerifyToken(ctx context.Context, token string) (*Token, error) {
+	var t *Token
+	var err error
+	if a.unsigned {
+		t, err = a.verifier.InsecureVerifyUnsigned(token)
+	} else {
+		t, err = a.verifier.Verify(ctx, token)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.check != nil {
+		if err := a.check(ctx, t); err != nil {
+			return nil, a.rejection(err)
+		}
+	}
+	return t, nil
+}
+
+// Principal maps a verified token to the principal this provider hands
+// out.
+func (a *TokenAuthenticator) Principal(t *Token) *authgate.Principal {
+	p := a.mapping.Principal(t)
+	if a.extend != nil {
+		a.extend(t, p)
+	}
+	return p
+}
+
+// Prefetch fetches the keys (and what else the provider checks, such as
+// Keycloak's realm document) and waits until ctx is done: call it at
+// start-up to warm the caches. Keys held in memory need nothing. Its error
+// wraps authgate.ErrUnavailable.
+func (a *TokenAuthenticator) Prefetch(ctx context.Context) error {
+	if a.keys != nil {
+		if err := a.keys.Prefetch(ctx); err != nil {
+			return err
+		}
+	}
+	for _, f := range a.prefetch {
+		if err := f(ctx); err != nil {
+			return a.rejection(err)
+		}
+	}
+	return nil
 }
 
 // Describe tells chains what the authenticator accepts: bearer tokens of
 // its verifier's issuer.
 func (a *TokenAuthenticator) Describe() authgate.Description {
 	return authgate.Description{Name: a.mapping.Provider, Scheme: "Bearer", Issuers: []string{a.verifier.Issuer()}}
+}
+
+// Verifier returns the verifier behind the authenticator.
+func (a *TokenAuthenticator) Verifier() *Verifier { return a.verifier }
+
+// Name returns the provider's name.
+func (a *TokenAuthenticator) Name() string { return a.mapping.Provider }
+
+func (a *TokenAuthenticator) own(err error) error {
+	var e *authgate.Error
+	if errors.As(err, &e) && e.Provider == "" {
+		e.Provider = a.mapping.Provider
+	}
+	return err
+}
+
+// rejection gives a hook's error the provider's name and the finest
+// authgate sentinel it wraps; one without any is ErrInvalidCredentials
+// (fail closed).
+func (a *TokenAuthenticator) rejection(err error) error {
+	var e *authgate.Error
+	if errors.As(err, &e) {
+		return a.own(err)
+	}
+	kind := authgate.ErrInvalidCredentials
+	for _, k := range hookKinds {
+		if errors.Is(err, k) {
+			kind = k
+			break
+		}
+	}
+	return &authgate.Error{Provider: a.mapping.Provider, Kind: kind, Err: err}
+}
+
+// hookKinds are the sentinels a hook's error is classified by, finest
+// first.
+var hookKinds = []error{
+	authgate.ErrRevoked, authgate.ErrTokenExpired, authgate.ErrTokenNotYetValid,
+	authgate.ErrMissingClaim, authgate.ErrInvalidClaim, authgate.ErrInvalidAudience,
+	authgate.ErrInvalidIssuer, authgate.ErrInvalidSignature, authgate.ErrMalformedToken,
+	authgate.ErrUnsupportedAlgorithm, authgate.ErrForbidden, authgate.ErrMalformedRequest,
+	authgate.ErrRateLimited, authgate.ErrUnavailable,
 }

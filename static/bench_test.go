@@ -66,7 +66,7 @@ func benchSetup(b *testing.B, alg string, cacheSize int) (*static.Authenticator,
 		k = providers.PublicKey(jwttest.Public(priv))
 	}
 	k.ID = "k1"
-	a, err := static.New(static.Config{Keys: []providers.Key{k}, Algorithms: []string{alg}, Issuer: issuer, Audience: []string{api}, Now: clock, CacheSize: cacheSize})
+	a, err := static.New(static.Config{Keys: []providers.Key{k}, Issuer: issuer, TokenOptions: providers.TokenOptions{Algorithms: []string{alg}, Audience: []string{api}, Now: clock, CacheSize: cacheSize}})
 	if err != nil {
 		b.Fatal(err)
 	}

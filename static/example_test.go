@@ -28,15 +28,17 @@ func hs256(secret []byte, claims string) string {
 func Example() {
 	secret := []byte("an example secret of at least 32 bytes!!")
 	auth, err := static.New(static.Config{
-		Keys:       []providers.Key{providers.SecretKey(secret)},
-		Algorithms: []string{"HS256"},
-		Issuer:     "https://your-issuer.com",
-		Audience:   []string{"your-api"},
-		Claims: providers.Claims{
-			"tenant": {Essential: true},
-			"scope":  {Value: "articles:write"},
+		Keys:   []providers.Key{providers.SecretKey(secret)},
+		Issuer: "https://your-issuer.com",
+		TokenOptions: providers.TokenOptions{
+			Algorithms: []string{"HS256"},
+			Audience:   []string{"your-api"},
+			Claims: providers.Claims{
+				"tenant": {Essential: true},
+				"scope":  {Value: "articles:write"},
+			},
+			Now: func() time.Time { return time.Unix(1_800_000_000, 0) },
 		},
-		Now: func() time.Time { return time.Unix(1_800_000_000, 0) },
 	})
 	if err != nil {
 		fmt.Println(err)

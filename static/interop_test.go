@@ -151,12 +151,14 @@ func testInterop(t *testing.T, m minter) {
 			})
 
 			a, err := static.New(static.Config{
-				Name:       interopName,
-				Keys:       []providers.Key{key},
-				Algorithms: []string{alg},
-				Issuer:     interopIssuer,
-				Audience:   []string{interopAudience},
-				Now:        func() time.Time { return now },
+				Keys:   []providers.Key{key},
+				Issuer: interopIssuer,
+				TokenOptions: providers.TokenOptions{
+					Name:       interopName,
+					Algorithms: []string{alg},
+					Audience:   []string{interopAudience},
+					Now:        func() time.Time { return now },
+				},
 			})
 			if err != nil {
 				t.Fatalf("static.New: %v", err)

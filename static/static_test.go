@@ -55,8 +55,13 @@ func newRS256(t testing.TB, mod func(*static.Config)) (*static.Authenticator, *r
 	k := providers.PublicKey(&priv.PublicKey)
 	k.ID = "k1"
 	cfg := static.Config{
-		Keys: []providers.Key{k}, Algorithms: []string{"RS256"},
-		Issuer: issuer, Audience: []string{api}, Now: clock,
+		Keys:   []providers.Key{k},
+		Issuer: issuer,
+		TokenOptions: providers.TokenOptions{
+			Algorithms: []string{"RS256"},
+			Audience:   []string{api},
+			Now:        clock,
+		},
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -416,7 +421,7 @@ func TestAlgorithms(t *testing.T) {
 				k = providers.PublicKey(jwttest.Public(priv))
 			}
 			k.ID = "k"
-			a, err := static.New(static.Config{Keys: []providers.Key{k}, Algorithms: []string{alg}, Issuer: issuer, Audience: []string{api}, Now: clock})
+			a, err := static.New(static.Config{Keys: []providers.Key{k}, Issuer: issuer, TokenOptions: providers.TokenOptions{Algorithms: []string{alg}, Audience: []string{api}, Now: clock}})
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -442,7 +447,7 @@ func TestESSignatureLength(t *testing.T) {
 	for _, alg := range []string{"ES256", "ES384", "ES512"} {
 		priv := jwttest.Key(alg, "").(*ecdsa.PrivateKey)
 		k := providers.PublicKey(&priv.PublicKey)
-		a, err := static.New(static.Config{Keys: []providers.Key{k}, Algorithms: []string{alg}, Issuer: issuer, Audience: []string{api}, Now: clock})
+		a, err := static.New(static.Config{Keys: []providers.Key{k}, Issuer: issuer, TokenOptions: providers.TokenOptions{Algorithms: []string{alg}, Audience: []string{api}, Now: clock}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -504,7 +509,7 @@ func TestConfiguration(t *testing.T) {
 	secret31 := providers.SecretKey(make([]byte, 31))
 	secret32 := providers.SecretKey(make([]byte, 32))
 	bound := func(k providers.Key, alg string) providers.Key { k.Algorithm = alg; return k }
-	ok := static.Config{Keys: []providers.Key{rsaPub}, Algorithms: []string{"RS256"}, Issuer: issuer, Audience: []string{api}}
+	ok := static.Config{Keys: []providers.Key{rsaPub}, Issuer: issuer, TokenOptions: providers.TokenOptions{Algorithms: []string{"RS256"}, Audience: []string{api}}}
 	tests := []struct {
 		name string
 		mod  func(*static.Config)
@@ -631,7 +636,7 @@ func TestRotation(t *testing.T) {
 	k2 := jwttest.Key("RS256", "second").(*rsa.PrivateKey)
 	pk1, pk2 := providers.PublicKey(&k1.PublicKey), providers.PublicKey(&k2.PublicKey)
 	pk1.ID, pk2.ID = "k1", "k2"
-	a, err := static.New(static.Config{Keys: []providers.Key{pk1, pk2}, Algorithms: []string{"RS256"}, Issuer: issuer, Audience: []string{api}, Now: clock})
+	a, err := static.New(static.Config{Keys: []providers.Key{pk1, pk2}, Issuer: issuer, TokenOptions: providers.TokenOptions{Algorithms: []string{"RS256"}, Audience: []string{api}, Now: clock}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -179,19 +179,21 @@ func buildStatic(pc *ProviderConfig, o buildOptions) (*provider, string, error) 
 		keys = append(keys, providers.SecretKey(pc.secret))
 	}
 	a, err := static.New(static.Config{
-		Name:        pc.Name,
-		Keys:        keys,
-		Algorithms:  pc.Algorithms,
-		Issuer:      pc.Issuer,
-		Audience:    pc.Audience,
-		Claims:      pc.Claims,
-		Leeway:      pc.Leeway,
-		RolesClaim:  pc.RolesClaim,
-		TenantClaim: pc.TenantClaim,
-		TokenTypes:  pc.TokenTypes,
-		CacheSize:   pc.CacheSize,
-		CacheTTL:    pc.CacheTTL,
-		Now:         o.now,
+		Keys:   keys,
+		Issuer: pc.Issuer,
+		TokenOptions: providers.TokenOptions{
+			Name:        pc.Name,
+			Algorithms:  pc.Algorithms,
+			Audience:    pc.Audience,
+			Claims:      pc.Claims,
+			Leeway:      pc.Leeway,
+			RolesClaim:  pc.RolesClaim,
+			TenantClaim: pc.TenantClaim,
+			TokenTypes:  pc.TokenTypes,
+			CacheSize:   pc.CacheSize,
+			CacheTTL:    pc.CacheTTL,
+			Now:         o.now,
+		},
 	})
 	if err != nil {
 		return nil, "", err

@@ -5,6 +5,7 @@ import (
 	"github.com/authgate/authgate/firebase"
 	"github.com/authgate/authgate/keycloak"
 	"github.com/authgate/authgate/oidc"
+	"github.com/authgate/authgate/providers"
 )
 
 // remoteBuilders build the providers whose keys come from the network. A
@@ -18,21 +19,23 @@ var remoteBuilders = map[string]func(*ProviderConfig, buildOptions) (*provider, 
 
 func buildOIDC(pc *ProviderConfig, o buildOptions) (*provider, string, error) {
 	a, err := oidc.New(oidc.Config{
-		Name:              pc.Name,
-		Issuer:            pc.Issuer,
-		Audience:          pc.Audience,
-		AuthorizedParties: pc.AuthorizedParties,
-		Algorithms:        pc.Algorithms,
-		JWKSURL:           pc.JWKSURL,
-		Leeway:            pc.Leeway,
-		Claims:            pc.Claims,
-		RolesClaim:        pc.RolesClaim,
-		TenantClaim:       pc.TenantClaim,
-		TokenTypes:        pc.TokenTypes,
-		CacheSize:         pc.CacheSize,
-		CacheTTL:          pc.CacheTTL,
-		Logger:            o.logger,
-		Now:               o.now,
+		Issuer:  pc.Issuer,
+		JWKSURL: pc.JWKSURL,
+		TokenOptions: providers.TokenOptions{
+			Name:              pc.Name,
+			Audience:          pc.Audience,
+			AuthorizedParties: pc.AuthorizedParties,
+			Algorithms:        pc.Algorithms,
+			Leeway:            pc.Leeway,
+			Claims:            pc.Claims,
+			RolesClaim:        pc.RolesClaim,
+			TenantClaim:       pc.TenantClaim,
+			TokenTypes:        pc.TokenTypes,
+			CacheSize:         pc.CacheSize,
+			CacheTTL:          pc.CacheTTL,
+			Logger:            o.logger,
+			Now:               o.now,
+		},
 	})
 	if err != nil {
 		return nil, "", err
@@ -42,19 +45,21 @@ func buildOIDC(pc *ProviderConfig, o buildOptions) (*provider, string, error) {
 
 func buildAuth0(pc *ProviderConfig, o buildOptions) (*provider, string, error) {
 	a, err := auth0.New(auth0.Config{
-		Name:        pc.Name,
-		Domain:      pc.Domain,
-		Audience:    pc.Audience,
-		Algorithms:  pc.Algorithms,
-		Leeway:      pc.Leeway,
-		Claims:      pc.Claims,
-		RolesClaim:  pc.RolesClaim,
-		TenantClaim: pc.TenantClaim,
-		TokenTypes:  pc.TokenTypes,
-		CacheSize:   pc.CacheSize,
-		CacheTTL:    pc.CacheTTL,
-		Logger:      o.logger,
-		Now:         o.now,
+		Domain: pc.Domain,
+		TokenOptions: providers.TokenOptions{
+			Name:        pc.Name,
+			Audience:    pc.Audience,
+			Algorithms:  pc.Algorithms,
+			Leeway:      pc.Leeway,
+			Claims:      pc.Claims,
+			RolesClaim:  pc.RolesClaim,
+			TenantClaim: pc.TenantClaim,
+			TokenTypes:  pc.TokenTypes,
+			CacheSize:   pc.CacheSize,
+			CacheTTL:    pc.CacheTTL,
+			Logger:      o.logger,
+			Now:         o.now,
+		},
 	})
 	if err != nil {
 		return nil, "", err
@@ -64,19 +69,21 @@ func buildAuth0(pc *ProviderConfig, o buildOptions) (*provider, string, error) {
 
 func buildKeycloak(pc *ProviderConfig, o buildOptions) (*provider, string, error) {
 	a, err := keycloak.New(keycloak.Config{
-		Name:              pc.Name,
-		BaseURL:           pc.BaseURL,
-		Realm:             pc.Realm,
-		ClientID:          pc.ClientID,
-		Audience:          pc.Audience,
-		AuthorizedParties: pc.AuthorizedParties,
-		Algorithms:        pc.Algorithms,
-		Leeway:            pc.Leeway,
-		Claims:            pc.Claims,
-		TenantClaim:       pc.TenantClaim,
-		TokenTypes:        pc.TokenTypes,
-		Logger:            o.logger,
-		Now:               o.now,
+		BaseURL:  pc.BaseURL,
+		Realm:    pc.Realm,
+		ClientID: pc.ClientID,
+		TokenOptions: providers.TokenOptions{
+			Name:              pc.Name,
+			Audience:          pc.Audience,
+			AuthorizedParties: pc.AuthorizedParties,
+			Algorithms:        pc.Algorithms,
+			Leeway:            pc.Leeway,
+			Claims:            pc.Claims,
+			TenantClaim:       pc.TenantClaim,
+			TokenTypes:        pc.TokenTypes,
+			Logger:            o.logger,
+			Now:               o.now,
+		},
 	})
 	if err != nil {
 		return nil, "", err
@@ -86,17 +93,19 @@ func buildKeycloak(pc *ProviderConfig, o buildOptions) (*provider, string, error
 
 func buildFirebase(pc *ProviderConfig, o buildOptions) (*provider, string, error) {
 	a, err := firebase.New(firebase.Config{
-		Name:              pc.Name,
 		ProjectID:         pc.ProjectID,
 		TenantID:          pc.TenantID,
 		AnyTenant:         pc.AnyTenant,
 		SessionCookies:    pc.SessionCookies,
 		SessionCookieName: pc.SessionCookieName,
-		Leeway:            pc.Leeway,
-		Claims:            pc.Claims,
-		RolesClaim:        pc.RolesClaim,
-		Logger:            o.logger,
-		Now:               o.now,
+		TokenOptions: providers.TokenOptions{
+			Name:       pc.Name,
+			Leeway:     pc.Leeway,
+			Claims:     pc.Claims,
+			RolesClaim: pc.RolesClaim,
+			Logger:     o.logger,
+			Now:        o.now,
+		},
 	})
 	if err != nil {
 		return nil, "", err

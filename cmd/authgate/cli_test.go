@@ -93,7 +93,7 @@ func TestKeygenToken(t *testing.T) {
 				if r.code != exitOK {
 					t.Fatalf("%s: token = %d: %s", c.name, r.code, r.stderr)
 				}
-				a, err := static.New(static.Config{Keys: c.keys, Algorithms: []string{alg}, Issuer: testIssuer, Audience: []string{testAudience}})
+				a, err := static.New(static.Config{Keys: c.keys, Issuer: testIssuer, TokenOptions: providers.TokenOptions{Algorithms: []string{alg}, Audience: []string{testAudience}}})
 				if err != nil {
 					t.Fatal(err)
 				}

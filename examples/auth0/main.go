@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/authgate/authgate/providers"
 	"log"
 	"net/http"
 	"os"
@@ -28,7 +29,7 @@ func main() {
 	prefetch := flag.Bool("prefetch", false, "fetch the tenant's keys before serving")
 	flag.Parse()
 
-	auth, err := auth0.New(auth0.Config{Domain: *domain, Audience: []string{*audience}, RolesClaim: *rolesClaim})
+	auth, err := auth0.New(auth0.Config{Domain: *domain, TokenOptions: providers.TokenOptions{Audience: []string{*audience}, RolesClaim: *rolesClaim}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"github.com/authgate/authgate/providers"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -29,7 +30,7 @@ func emulatorToken(t *testing.T, uid string, roles []string) string {
 }
 
 func TestArticles(t *testing.T) {
-	auth, err := firebase.New(firebase.Config{ProjectID: "demo-test", InsecureEmulator: true, Logger: slog.New(slog.DiscardHandler)})
+	auth, err := firebase.New(firebase.Config{ProjectID: "demo-test", InsecureEmulator: true, TokenOptions: providers.TokenOptions{Logger: slog.New(slog.DiscardHandler)}})
 	if err != nil {
 		t.Fatal(err)
 	}

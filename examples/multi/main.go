@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/authgate/authgate/providers"
 	"io"
 	"log"
 	"net"
@@ -55,14 +56,14 @@ type server struct {
 func newServer(ctx context.Context, s settings) (_ *server, err error) {
 	var auths []authgate.Authenticator
 	if s.Auth0Domain != "" {
-		a, err := auth0.New(auth0.Config{Domain: s.Auth0Domain, Audience: []string{s.Auth0Audience}, HTTPClient: s.HTTPClient})
+		a, err := auth0.New(auth0.Config{Domain: s.Auth0Domain, TokenOptions: providers.TokenOptions{Audience: []string{s.Auth0Audience}}, FetchOptions: providers.FetchOptions{HTTPClient: s.HTTPClient}})
 		if err != nil {
 			return nil, err
 		}
 		auths = append(auths, a)
 	}
 	if s.KeycloakURL != "" {
-		k, err := keycloak.New(keycloak.Config{BaseURL: s.KeycloakURL, Realm: s.KeycloakRealm, ClientID: s.KeycloakClientID, HTTPClient: s.HTTPClient})
+		k, err := keycloak.New(keycloak.Config{BaseURL: s.KeycloakURL, Realm: s.KeycloakRealm, ClientID: s.KeycloakClientID, FetchOptions: providers.FetchOptions{HTTPClient: s.HTTPClient}})
 		if err != nil {
 			return nil, err
 		}

@@ -89,10 +89,12 @@ func newApp(ctx context.Context, dsn string) (_ *app, err error) {
 		return nil, err
 	}
 	jwt, err := static.New(static.Config{
-		Keys:       []providers.Key{dev.Key()},
-		Algorithms: []string{providers.RS256},
-		Issuer:     issuerURL,
-		Audience:   []string{audience},
+		Keys:   []providers.Key{dev.Key()},
+		Issuer: issuerURL,
+		TokenOptions: providers.TokenOptions{
+			Algorithms: []string{providers.RS256},
+			Audience:   []string{audience},
+		},
 	})
 	if err != nil {
 		return nil, err

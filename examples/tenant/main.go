@@ -66,8 +66,12 @@ func newHandler() (http.Handler, map[string]string, error) {
 		return nil, nil, err
 	}
 	jwt, err := static.New(static.Config{
-		Keys: []providers.Key{dev.Key()}, Algorithms: []string{providers.RS256},
-		Issuer: issuerURL, Audience: []string{audience},
+		Keys:   []providers.Key{dev.Key()},
+		Issuer: issuerURL,
+		TokenOptions: providers.TokenOptions{
+			Algorithms: []string{providers.RS256},
+			Audience:   []string{audience},
+		},
 	})
 	if err != nil {
 		return nil, nil, err

@@ -1,0 +1,115 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/remote"
+)
+
+// RemoteDocumentConfig configures a RemoteDocument. URL and Parse are
+// required.
+type RemoteDocumentConfig[T any] struct {
+	// Name names the provider in errors and logs.
+	Name string
+	// URL is the document's address: https, or plain http for loopback
+	// hosts only (see CheckURL).
+	URL string
+	// Parse turns the fetched body into the value and its freshness
+	// lifetime (0 or less: use RefreshInterval). Its error is a failed fetch:
+	// the last good value stays.
+	Parse func(body []byte) (T, time.Duration, error)
+	// RefreshInterval is the freshness lifetime when Parse gives none
+	// (default DefaultRefreshInterval).
+	RefreshInterval time.Duration
+	// HTTPClient and MaxKeyAge (how long the last good value is served
+	// while refreshing fails) mean what they mean in FetchOptions.
+	HTTPClient *http.Client
+	MaxKeyAge  time.Duration
+	// Logger receives failed fetches (default slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// RemoteDocument is a remote document kept fresh with the guard rails of a
+// RemoteKeySet: https only (loopback excepted), a 5 s timeout, no
+// redirects or cookies, a 256 KiB body cap, one fetch in flight, refreshes
+// in the background, failures backed off (1 s doubling to 1 min) and the
+// last good value served for MaxKeyAge. Keycloak's realm document
+// (tokens-not-before) is one. It is safe for concurrent use.
+type RemoteDocument[T any] struct {
+	name  string
+	cache *remote.Cache[T]
+}
+
+// NewRemoteDocument validates cfg and returns the document. It does no
+// network I/O.
+func NewRemoteDocument[T any](cfg RemoteDocumentConfig[T]) (*RemoteDocument[T], error) {
+	if _, err := CheckURL(cfg.URL); err != nil {
+		return nil, fmt.Errorf("document %w", err)
+	}
+	if cfg.Parse == nil {
+		return nil, errors.New("a document parser is required")
+	}
+	every := orDefault(cfg.RefreshInterval, DefaultRefreshInterval)
+	maxAge := orDefault(cfg.MaxKeyAge, DefaultMaxKeyAge)
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	client := remote.Client(cfg.HTTPClient, remote.DefaultTimeout)
+	fetch := func(ctx context.Context) (T, time.Duration, error) {
+		var zero T
+		body, _, err := remote.Get(ctx, client, cfg.URL)
+		if err != nil {
+			return zero, 0, err
+		}
+		v, ttl, err := cfg.Parse(body)
+		if err != nil {
+			return zero, 0, err
+		}
+		if ttl <= 0 {
+			ttl = every
+		}
+		return v, ttl, nil
+	}
+	onError := func(err error) {
+		logger.Warn("authgate: document fetch failed", "provider", cfg.Name, "err", err)
+	}
+	return &RemoteDocument[T]{
+		name:  cfg.Name,
+		cache: remote.New(fetch, remote.Options{Now: cfg.Now, MaxStale: maxAge, OnError: onError}),
+	}, nil
+}
+
+// Get returns the document's value: the cached one while it is usable,
+// starting a background refresh once it is stale; with none, it waits for
+// a fetch until ctx is done. Its error wraps authgate.ErrUnavailable.
+func (d *RemoteDocument[T]) Get(ctx context.Context) (T, error) {
+	v, err := d.cache.Get(ctx)
+	if err != nil {
+		return v, &authgate.Error{Provider: d.name, Kind: authgate.ErrUnavailable, Err: err}
+	}
+	return v, nil
+}
+
+// Prefetch fetches the document now and waits for it until ctx is done.
+// Its error wraps authgate.ErrUnavailable.
+func (d *RemoteDocument[T]) Prefetch(ctx context.Context) error {
+	if err := d.cache.Prefetch(ctx); err != nil {
+		return &authgate.Error{Provider: d.name, Kind: authgate.ErrUnavailable, Err: err}
+	}
+	return nil
+}
+
+// CheckURL parses raw and checks it is a URL authgate fetches from: https,
+// or plain http for loopback hosts (127.0.0.0/8, ::1, localhost) only; a
+// host; no user information and no fragment.
+func CheckURL(raw string) (*url.URL, error) { return remote.CheckURL(raw) }

@@ -1,0 +1,273 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/authgate/authgate"
+)
+
+// TokenOptions are the options every JWT provider shares. Each provider's
+// Config embeds them, so a field means the same thing in static, oidc,
+// auth0, keycloak, firebase and a provider of your own; the provider adds
+// only what is its own (Auth0's domain, Keycloak's realm).
+type TokenOptions struct {
+	// Name names the provider in principals, errors and logs (default: the
+	// provider's package name).
+	Name string
+	// Audience lists accepted "aud" values; a token is accepted when its
+	// aud (a string or an array) contains any of them.
+	Audience []string
+	// AuthorizedParties accepts a token whose aud names none of Audience
+	// when its "azp" is one of these.
+	AuthorizedParties []string
+	// Algorithms is the explicit allow-list of JWS algorithms (default: the
+	// provider's, RS256 for the remote providers).
+	Algorithms []string
+	// TokenTypes lists accepted "typ" headers, compared as media types
+	// (default: the provider's; absent or "JWT" for most).
+	TokenTypes []string
+	// Leeway is the clock skew tolerated for exp, nbf, iat (and auth_time):
+	// 0 means DefaultLeeway (60 s), NoLeeway none, at most MaxLeeway.
+	Leeway time.Duration
+	// Claims are extra claim rules, checked after the registered claims.
+	Claims Claims
+	// RolesClaim is the dotted path of the roles claim (default: the
+	// provider's, "roles" for most).
+	RolesClaim string
+	// TenantClaim is the dotted path of the tenant claim (default "tenant").
+	TenantClaim string
+	// Validate, if set, runs last on every verified token; its error
+	// rejects the token. It is not run again on a cache hit: put checks
+	// whose answer changes over time in an authgate.Check decorator.
+	Validate func(*Token) error
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// CacheSize, when positive (at most MaxCacheSize), keeps up to that
+	// many verified tokens so a token presented again skips the signature
+	// check. What a hit means: the token's bytes verified before and have
+	// not expired; everything that depends on the token alone (signature,
+	// registered claims, claim rules, Validate) is not checked again, while
+	// every check whose answer can change (Keycloak's tokens-not-before,
+	// Firebase revocation) runs on every request, hit or not. Failures are
+	// never cached.
+	CacheSize int
+	// CacheTTL bounds the life of a cached token (default DefaultCacheTTL,
+	// at most MaxCacheTTL).
+	CacheTTL time.Duration
+	// Logger receives what an operator should see: failed fetches,
+	// skipped keys, insecure modes. Nil means slog.Default(); to silence
+	// it, pass a logger over slog.DiscardHandler. Nothing logged contains
+	// a token or key material.
+	Logger *slog.Logger
+}
+
+// FetchOptions tune how a remote provider fetches its keys and documents;
+// zero values mean the defaults of RemoteKeySetConfig.
+type FetchOptions struct {
+	// HTTPClient sends the requests (default: http.DefaultTransport). It is
+	// copied: the copy follows no redirects, sends no cookies and times out
+	// after 5 s.
+	HTTPClient *http.Client
+	// Cooldown is the least time between two fetches caused by unknown
+	// kids (default DefaultCooldown, within [1 s, 1 h]).
+	Cooldown time.Duration
+	// MaxKeyAge is how long the last good keys (and documents) are used
+	// while refreshing fails (default DefaultMaxKeyAge).
+	MaxKeyAge time.Duration
+	// RefreshInterval is the freshness lifetime of a key set whose answer
+	// carries no usable Cache-Control max-age (default
+	// DefaultRefreshInterval).
+	RefreshInterval time.Duration
+}
+
+// Preset is what a provider package knows about its identity provider: the
+// issuer, where the keys are, its defaults and its hooks. Preset.New joins
+// it with the user's TokenOptions into the one request path every JWT
+// provider shares, the way x/oauth2's provider packages are endpoints over
+// one core. Write one to add a provider of your own.
+type Preset struct {
+	// Package prefixes construction errors ("auth0") and is the default
+	// Name.
+	Package string
+	// Issuer is the exact "iss" of the provider's tokens.
+	Issuer string
+
+	// The keys: Keys (held in memory), or a remote set at JWKSURL, or,
+	// with Discovery, the jwks_uri of Issuer's OpenID discovery document.
+	Keys      KeySet
+	JWKSURL   string
+	Discovery bool
+	// ParseKeys reads the remote key document (default ParseJWKS).
+	ParseKeys func(document []byte) (keys []Key, skipped int, err error)
+	// WrapKeys, if set, wraps the key set the verifier uses (for example
+	// to require a kid).
+	WrapKeys func(KeySet) KeySet
+
+	// Algorithms and TokenTypes are the defaults when TokenOptions leaves
+	// them empty; RolesClaim likewise.
+	Algorithms []string
+	TokenTypes []string
+	RolesClaim string
+	// Audience and AuthorizedParties are added to what TokenOptions lists
+	// (Keycloak's client ID when no audience is configured).
+	Audience          []string
+	AuthorizedParties []string
+	// Method fills Principal.Method (default "jwt").
+	Method string
+
+	// Validate runs on every verified token before TokenOptions.Validate:
+	// the provider's own rules that depend on the token alone (Keycloak's
+	// "typ": "Bearer", Firebase's auth_time). Like signature checks, it is
+	// not run again on a cache hit.
+	Validate func(*Token) error
+	// Check runs after every verification and on every cache hit: the
+	// provider's checks whose answer can change while a token is valid
+	// (revocation, tokens-not-before). Its error rejects the token; an
+	// error without an authgate sentinel is ErrInvalidCredentials.
+	Check func(ctx context.Context, t *Token) error
+	// Principal, if set, completes the principal that the common mapping
+	// built (Keycloak's client roles).
+	Principal func(t *Token, p *authgate.Principal)
+	// Prefetch lists what Authenticator.Prefetch warms up besides the keys
+	// (Keycloak's realm document).
+	Prefetch []func(ctx context.Context) error
+	// InsecureUnsigned verifies tokens without their signature
+	// (Verifier.InsecureVerifyUnsigned). It MUST only be set for a local
+	// emulator.
+	InsecureUnsigned bool
+}
+
+// New validates the preset and opts, and returns the provider's
+// authenticator. It does no network I/O. Its errors start with
+// p.Package, followed by the name when opts.Name sets one.
+func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator, error) {
+	pkg := cmpString(p.Package, "jwt")
+	name := cmpString(opts.Name, pkg)
+	prefix := pkg // "oidc: ", or "oidc: corp: " under a custom name
+	if name != pkg {
+		prefix += ": " + name
+	}
+	fail := func(err error) (*TokenAuthenticator, error) {
+		return nil, fmt.Errorf("%s: %w", prefix, err)
+	}
+	if p.Issuer == "" {
+		return fail(errors.New("an issuer is required"))
+	}
+	audience := append(slices.Clone(opts.Audience), p.Audience...)
+	parties := append(slices.Clone(opts.AuthorizedParties), p.AuthorizedParties...)
+	if len(audience) == 0 && len(parties) == 0 {
+		return fail(errors.New("an audience is required (Audience, or AuthorizedParties)"))
+	}
+	algs := slices.Clone(opts.Algorithms)
+	if len(algs) == 0 {
+		algs = slices.Clone(p.Algorithms)
+	}
+	if len(algs) == 0 {
+		return fail(errors.New("no algorithms allowed (Algorithms)"))
+	}
+	types := slices.Clone(opts.TokenTypes)
+	if len(types) == 0 {
+		types = slices.Clone(p.TokenTypes)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+
+	a := &TokenAuthenticator{
+		check:    p.Check,
+		extend:   p.Principal,
+		prefetch: slices.Clone(p.Prefetch),
+		unsigned: p.InsecureUnsigned,
+		mapping: Mapping{
+			Provider:    name,
+			Method:      p.Method,
+			RolesClaim:  cmpString(opts.RolesClaim, p.RolesClaim),
+			TenantClaim: opts.TenantClaim,
+		},
+	}
+	keys := p.Keys
+	if keys == nil && (p.JWKSURL != "" || p.Discovery) {
+		rcfg := RemoteKeySetConfig{
+			Name:            name,
+			URL:             p.JWKSURL,
+			HTTPClient:      fetch.HTTPClient,
+			Algorithms:      algs,
+			Parse:           p.ParseKeys,
+			RefreshInterval: fetch.RefreshInterval,
+			Cooldown:        fetch.Cooldown,
+			MaxKeyAge:       fetch.MaxKeyAge,
+			Logger:          logger,
+			Now:             opts.Now,
+		}
+		if p.JWKSURL == "" {
+			rcfg.Issuer = p.Issuer
+		}
+		remote, err := NewRemoteKeySet(rcfg)
+		if err != nil {
+			return fail(unprefix(err, name))
+		}
+		keys, a.keys = remote, remote
+	}
+	if keys == nil {
+		return fail(errors.New("no keys"))
+	}
+	if p.WrapKeys != nil {
+		keys = p.WrapKeys(keys)
+	}
+	validate := p.Validate
+	if validate == nil {
+		validate = opts.Validate
+	} else if opts.Validate != nil {
+		own, user := p.Validate, opts.Validate
+		validate = func(t *Token) error {
+			if err := own(t); err != nil {
+				return err
+			}
+			return user(t)
+		}
+	}
+	v, err := NewVerifier(VerifierConfig{
+		Name:              name,
+		Issuer:            p.Issuer,
+		Audience:          audience,
+		AuthorizedParties: parties,
+		Algorithms:        algs,
+		Keys:              keys,
+		Leeway:            opts.Leeway,
+		TokenTypes:        types,
+		Claims:            opts.Claims,
+		Validate:          validate,
+		Now:               opts.Now,
+		CacheSize:         opts.CacheSize,
+		CacheTTL:          opts.CacheTTL,
+	})
+	if err != nil {
+		return fail(unprefix(err, name))
+	}
+	a.verifier = v
+	return a, nil
+}
+
+// unprefix drops the "name: " that NewVerifier and NewRemoteKeySet put
+// before their messages, so that Preset.New prefixes its errors once.
+func unprefix(err error, name string) error {
+	msg := err.Error()
+	if len(msg) > len(name)+2 && msg[:len(name)+2] == name+": " {
+		return errors.New(msg[len(name)+2:])
+	}
+	return err
+}
+
+func cmpString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
