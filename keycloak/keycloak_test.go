@@ -311,3 +311,45 @@ func TestTokensNotBefore(t *testing.T) {
 		t.Fatalf("Prefetch with the realm down = %v, want ErrUnavailable", err)
 	}
 }
+
+// TestCacheHitStillChecksTokensNotBefore: a cached token is refused as soon
+// as the realm's tokens-not-before moves past its iat; the cache saves the
+// signature check, never the revocation.
+func TestCacheHitStillChecksTokensNotBefore(t *testing.T) {
+	s := newServer(t, "")
+	var clock atomic.Pointer[time.Time]
+	clock.Store(&now)
+	var validated atomic.Int64
+	a := newAuth(t, s, func(c *keycloak.Config) {
+		c.TokensNotBefore = true
+		c.CacheSize, c.CacheTTL = 100, 5*time.Minute
+		c.Now = func() time.Time { return *clock.Load() }
+		c.Validate = func(*providers.Token) error { validated.Add(1); return nil }
+	})
+	tok := accessToken(s.issuer(), nil)
+	for i := range 2 {
+		if _, err := a.Verify(t.Context(), tok); err != nil {
+			t.Fatalf("Verify #%d = %v", i+1, err)
+		}
+	}
+	if n := validated.Load(); n != 1 {
+		t.Fatalf("Validate ran %d times for two presentations, want 1 (the second is a cache hit)", n)
+	}
+	s.notBefore.Store(now.Unix())
+	later := now.Add(61 * time.Second)
+	clock.Store(&later)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := a.Verify(t.Context(), tok)
+		if errors.Is(err, authgate.ErrRevoked) {
+			break
+		}
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("Verify(cached token) after tokens-not-before moved = %v, want ErrRevoked", err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := validated.Load(); n != 1 {
+		t.Fatalf("Validate ran %d times, want 1: the refusal came from a cache hit", n)
+	}
+}

@@ -1,0 +1,140 @@
+package providers_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/jwttest"
+	"github.com/authgate/authgate/providers"
+)
+
+var presetNow = time.Unix(1_800_000_000, 0)
+
+func presetToken(t *testing.T, edit func(map[string]any)) string {
+	t.Helper()
+	c := map[string]any{"iss": "https://idp.example", "aud": "api", "sub": "u1",
+		"exp": presetNow.Add(time.Hour).Unix(), "iat": presetNow.Unix(), "scope": "read"}
+	if edit != nil {
+		edit(c)
+	}
+	return jwttest.Token("ES256", "k1", jwttest.Key("ES256", "preset"), c)
+}
+
+func presetKeys(t *testing.T) providers.KeySet {
+	t.Helper()
+	k := providers.PublicKey(jwttest.Public(jwttest.Key("ES256", "preset")))
+	k.ID = "k1"
+	ks, err := providers.NewStaticKeySet([]providers.Key{k}, []string{"ES256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+// TestPresetHooks pins what each hook of the shared path means: Validate
+// runs on verification only, Check on every request (cache hits included),
+// Principal completes the mapping, and a hook's bare error is classified by
+// the sentinel it wraps (none: invalid credentials).
+func TestPresetHooks(t *testing.T) {
+	var validated, checked atomic.Int64
+	var checkErr atomic.Pointer[error]
+	p := providers.Preset{
+		Package:    "custom",
+		Issuer:     "https://idp.example",
+		Keys:       presetKeys(t),
+		Algorithms: []string{"ES256"},
+		Method:     "custom-jwt",
+		Validate:   func(*providers.Token) error { validated.Add(1); return nil },
+		Check: func(context.Context, *providers.Token) error {
+			checked.Add(1)
+			if e := checkErr.Load(); e != nil {
+				return *e
+			}
+			return nil
+		},
+		Principal: func(t *providers.Token, p *authgate.Principal) { p.Name = "from hook" },
+	}
+	a, err := p.New(providers.TokenOptions{Audience: []string{"api"}, CacheSize: 10, Now: func() time.Time { return presetNow }}, providers.FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := presetToken(t, nil)
+	for i := range 3 {
+		pr, err := a.Verify(t.Context(), tok)
+		if err != nil {
+			t.Fatalf("Verify #%d = %v", i+1, err)
+		}
+		if pr.Name != "from hook" || pr.Method != "custom-jwt" || pr.Provider != "custom" || pr.Subject != "u1" {
+			t.Fatalf("principal = %+v", pr)
+		}
+	}
+	if v, c := validated.Load(), checked.Load(); v != 1 || c != 3 {
+		t.Fatalf("Validate ran %d times and Check %d times for three presentations, want 1 and 3", v, c)
+	}
+	tests := []struct {
+		name    string
+		err     error
+		wantErr error
+		status  int
+	}{
+		{"plain error fails closed", errors.New("no"), authgate.ErrInvalidCredentials, 401},
+		{"bare sentinel", authgate.ErrRevoked, authgate.ErrRevoked, 401},
+		{"wrapped unavailable", errors.Join(errors.New("db down"), authgate.ErrUnavailable), authgate.ErrUnavailable, 503},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkErr.Store(&tc.err)
+			_, err := a.Verify(t.Context(), tok)
+			var e *authgate.Error
+			if !errors.Is(err, tc.wantErr) || !errors.As(err, &e) || e.Provider != "custom" {
+				t.Fatalf("Verify with Check error %v = %v, want %v from provider custom", tc.err, err, tc.wantErr)
+			}
+			if got := authgate.StatusCode(err); got != tc.status {
+				t.Fatalf("StatusCode = %d, want %d", got, tc.status)
+			}
+		})
+	}
+	checkErr.Store(nil)
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	if _, err := a.Authenticate(r); err != nil {
+		t.Fatalf("Authenticate = %v", err)
+	}
+}
+
+// TestPresetErrors: construction errors are prefixed once, with the
+// package (and a custom name), and name only fields TokenOptions has.
+func TestPresetErrors(t *testing.T) {
+	keys := presetKeys(t)
+	tests := []struct {
+		name string
+		p    providers.Preset
+		opts providers.TokenOptions
+		want string
+	}{
+		{"no issuer", providers.Preset{Package: "x", Keys: keys, Algorithms: []string{"ES256"}}, providers.TokenOptions{Audience: []string{"a"}}, "x: an issuer is required"},
+		{"no audience", providers.Preset{Package: "x", Issuer: "https://i", Keys: keys, Algorithms: []string{"ES256"}}, providers.TokenOptions{}, "x: an audience is required (Audience, or AuthorizedParties)"},
+		{"custom name", providers.Preset{Package: "x", Issuer: "https://i", Keys: keys, Algorithms: []string{"ES256"}}, providers.TokenOptions{Name: "corp"}, "x: corp: an audience is required"},
+		{"no algorithms", providers.Preset{Package: "x", Issuer: "https://i", Keys: keys}, providers.TokenOptions{Audience: []string{"a"}}, "x: no algorithms allowed (Algorithms)"},
+		{"no keys", providers.Preset{Package: "x", Issuer: "https://i", Algorithms: []string{"ES256"}}, providers.TokenOptions{Audience: []string{"a"}}, "x: no keys"},
+		{"leeway", providers.Preset{Package: "x", Issuer: "https://i", Keys: keys, Algorithms: []string{"ES256"}}, providers.TokenOptions{Audience: []string{"a"}, Leeway: time.Hour}, "x: leeway"},
+		{"remote hmac", providers.Preset{Package: "x", Issuer: "https://i", JWKSURL: "https://i/jwks"}, providers.TokenOptions{Audience: []string{"a"}, Algorithms: []string{"HS256"}}, "x: HS256 needs a shared secret"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.p.New(tc.opts, providers.FetchOptions{})
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("New = %v, want an error starting with %q", err, tc.want)
+			}
+			if strings.Count(err.Error(), "x: ") != 1 || strings.Contains(err.Error(), "Insecure") {
+				t.Fatalf("New = %q: prefixed more than once, or names a field TokenOptions lacks", err)
+			}
+		})
+	}
+}
