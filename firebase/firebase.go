@@ -106,7 +106,9 @@ func newTokens(cfg Config, issuer, certsURL, method string, r *rules, check func
 		p.Keys, p.InsecureUnsigned = noKeys{}, true
 	} else {
 		p.JWKSURL, p.ParseKeys = certsURL, providers.ParseX509CertMap
-		p.WrapKeys = func(k providers.KeySet) providers.KeySet { return kidRequired{name: cmp(cfg.Name, "firebase"), keys: k} }
+		p.WrapKeys = func(k providers.KeySet) providers.KeySet {
+			return kidRequired{name: cmp(cfg.Name, "firebase"), keys: k}
+		}
 	}
 	opts := cfg.TokenOptions
 	opts.TenantClaim = tenantClaim

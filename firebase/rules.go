@@ -32,7 +32,7 @@ type rules struct {
 	name      string
 	tenantID  string
 	anyTenant bool
-	requireID bool // kid required (every mode but the emulator's)
+	requireID bool          // kid required (every mode but the emulator's)
 	leeway    time.Duration // the verifier's, set once it is built
 	now       func() time.Time
 }
