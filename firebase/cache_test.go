@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"firebase.google.com/go/v4/auth"
-
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/firebase"
 	"github.com/authgate/authgate/providers"
@@ -19,7 +17,7 @@ import (
 // cached token is refused.
 func TestCacheHitStillChecksRevocation(t *testing.T) {
 	users := newFakeUsers()
-	users.set(uid, func(*auth.UserRecord) {})
+	users.set(uid, func(*firebase.User) {})
 	var validated atomic.Int64
 	e := newEnv(t, func(c *firebase.Config) {
 		c.CacheSize, c.CacheTTL = 100, 5*time.Minute
@@ -35,7 +33,7 @@ func TestCacheHitStillChecksRevocation(t *testing.T) {
 	if n := validated.Load(); n != 1 {
 		t.Fatalf("Validate ran %d times for two presentations, want 1 (the second is a cache hit)", n)
 	}
-	users.set(uid, func(u *auth.UserRecord) { u.Disabled = true })
+	users.set(uid, func(u *firebase.User) { u.Disabled = true })
 	e.clock.Add(2 * time.Second) // the user record's cache entry expires; the token's does not
 	if _, err := e.auth.Verify(t.Context(), tok); !errors.Is(err, authgate.ErrRevoked) {
 		t.Fatalf("Verify(cached token of a disabled user) = %v, want ErrRevoked", err)

@@ -13,18 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"firebase.google.com/go/v4/auth"
-
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/firebase"
 	"github.com/authgate/authgate/internal/jwttest"
 	"github.com/authgate/authgate/providers"
-)
-
-// The real Admin SDK clients satisfy UserLookup.
-var (
-	_ firebase.UserLookup = (*auth.Client)(nil)
-	_ firebase.UserLookup = (*auth.TenantClient)(nil)
 )
 
 func TestNewValidates(t *testing.T) {

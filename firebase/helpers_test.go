@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"firebase.google.com/go/v4/auth"
 
 	"github.com/authgate/authgate/firebase"
 	"github.com/authgate/authgate/internal/jwttest"
@@ -234,13 +233,13 @@ func unsigned(c map[string]any) string {
 // every call until it is closed.
 type fakeUsers struct {
 	mu    sync.Mutex
-	users map[string]*auth.UserRecord
+	users map[string]*firebase.User
 	err   error
 	calls atomic.Int64
 	block chan struct{}
 }
 
-func (f *fakeUsers) GetUser(ctx context.Context, id string) (*auth.UserRecord, error) {
+func (f *fakeUsers) LookupUser(ctx context.Context, id string) (*firebase.User, error) {
 	f.calls.Add(1)
 	if f.block != nil {
 		select {
@@ -262,21 +261,21 @@ func (f *fakeUsers) GetUser(ctx context.Context, id string) (*auth.UserRecord, e
 	return &cp, nil
 }
 
-func (f *fakeUsers) set(id string, edit func(*auth.UserRecord)) {
+func (f *fakeUsers) set(id string, edit func(*firebase.User)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	u, ok := f.users[id]
 	if !ok {
-		u = &auth.UserRecord{UserInfo: &auth.UserInfo{UID: id}}
+		u = &firebase.User{}
 		f.users[id] = u
 	}
 	edit(u)
 }
 
 func newFakeUsers(ids ...string) *fakeUsers {
-	f := &fakeUsers{users: map[string]*auth.UserRecord{}}
+	f := &fakeUsers{users: map[string]*firebase.User{}}
 	for _, id := range ids {
-		f.users[id] = &auth.UserRecord{UserInfo: &auth.UserInfo{UID: id}}
+		f.users[id] = &firebase.User{}
 	}
 	return f
 }

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"firebase.google.com/go/v4/auth"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/authgate/authgate"
@@ -27,20 +26,32 @@ const (
 	DefaultRevocationTimeout = 5 * time.Second
 )
 
-// UserLookup fetches a Firebase user record. *auth.Client (and
-// *auth.TenantClient) from firebase.google.com/go/v4 implement it; tests
-// can pass a fake.
-//
-// GetUser returns an error satisfying auth.IsUserNotFound, or one wrapping
-// ErrUserNotFound, when the user does not exist; any other error means the
-// lookup failed.
-type UserLookup interface {
-	GetUser(ctx context.Context, uid string) (*auth.UserRecord, error)
+// User is what the revocation check needs of a Firebase user record.
+type User struct {
+	// Disabled refuses every token of the user.
+	Disabled bool
+	// TokensValidAfter refuses tokens issued, or signed in, before it (set
+	// by revoking the user's refresh tokens, a password change, …); zero
+	// refuses none. It is compared at millisecond precision, as Firebase
+	// stores it.
+	TokensValidAfter time.Time
 }
 
-// ErrUserNotFound may be returned (wrapped) by a UserLookup for a user that
-// does not exist, as an alternative to firebase-admin-go's own not-found
-// error.
+// UserLookup fetches what the revocation check needs of a user. The
+// adapter over firebase-admin-go's *auth.Client (and *auth.TenantClient)
+// is in the nested module github.com/authgate/authgate/firebase/admin, so
+// this package never imports the Admin SDK; a user store of your own, or a
+// fake in tests, implements it directly.
+//
+// LookupUser returns an error wrapping ErrUserNotFound when the user does
+// not exist; any other error means the lookup failed (authgate answers
+// 503). A nil User with a nil error is a failed lookup too.
+type UserLookup interface {
+	LookupUser(ctx context.Context, uid string) (*User, error)
+}
+
+// ErrUserNotFound is returned (wrapped) by a UserLookup for a user that
+// does not exist.
 var ErrUserNotFound = errors.New("firebase: user not found")
 
 // Revocation configures the check of verified tokens against the user
@@ -210,13 +221,13 @@ func (v *revoker) lookup(ctx context.Context, uid string) (u userState, err erro
 			u, err = userState{}, fmt.Errorf("%w: lookup panicked", errLookupFailed)
 		}
 	}()
-	rec, err := v.users.GetUser(ctx, uid)
+	rec, err := v.users.LookupUser(ctx, uid)
 	switch {
-	case err != nil && (errors.Is(err, ErrUserNotFound) || auth.IsUserNotFound(err)):
+	case err != nil && errors.Is(err, ErrUserNotFound):
 		return userState{missing: true}, nil
 	case err != nil:
-		// Only uids of verified tokens get here; the Admin SDK's errors
-		// hold no credentials.
+		// Only uids of verified tokens get here; lookup errors hold no
+		// credentials.
 		if v.logger != nil {
 			v.logger.Warn("authgate: firebase user lookup failed", "provider", v.name, "err", err)
 		}
@@ -224,7 +235,11 @@ func (v *revoker) lookup(ctx context.Context, uid string) (u userState, err erro
 	case rec == nil:
 		return userState{}, errNoRecord
 	}
-	return userState{disabled: rec.Disabled, validAfterMillis: rec.TokensValidAfterMillis}, nil
+	u = userState{disabled: rec.Disabled}
+	if !rec.TokensValidAfter.IsZero() {
+		u.validAfterMillis = rec.TokensValidAfter.UnixMilli()
+	}
+	return u, nil
 }
 
 // lru is a bounded least-recently-used map with a time-to-live per entry,

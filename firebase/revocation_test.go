@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"firebase.google.com/go/v4/auth"
-
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/firebase"
 )
@@ -30,21 +28,21 @@ func TestRevocation(t *testing.T) {
 	authTime := now.Add(-2 * time.Minute) // claims(): auth_time
 	tests := []struct {
 		name       string
-		user       func(*auth.UserRecord) // nil: the user does not exist
+		user       func(*firebase.User) // nil: the user does not exist
 		lookupErr  error
 		wantErr    error
 		wantStatus int
 	}{
-		{name: "valid user", user: func(*auth.UserRecord) {}},
-		{name: "revoked before sign-in", user: func(u *auth.UserRecord) { u.TokensValidAfterMillis = authTime.Add(-time.Hour).UnixMilli() }},
-		{name: "revoked at auth_time", user: func(u *auth.UserRecord) { u.TokensValidAfterMillis = authTime.UnixMilli() }},
-		{name: "revoked after iat", user: func(u *auth.UserRecord) { u.TokensValidAfterMillis = iat.Add(time.Second).UnixMilli() },
+		{name: "valid user", user: func(*firebase.User) {}},
+		{name: "revoked before sign-in", user: func(u *firebase.User) { u.TokensValidAfter = authTime.Add(-time.Hour) }},
+		{name: "revoked at auth_time", user: func(u *firebase.User) { u.TokensValidAfter = authTime }},
+		{name: "revoked after iat", user: func(u *firebase.User) { u.TokensValidAfter = iat.Add(time.Second) },
 			wantErr: authgate.ErrRevoked, wantStatus: http.StatusUnauthorized},
-		{name: "revoked between auth_time and iat", user: func(u *auth.UserRecord) { u.TokensValidAfterMillis = authTime.Add(time.Second).UnixMilli() },
+		{name: "revoked between auth_time and iat", user: func(u *firebase.User) { u.TokensValidAfter = authTime.Add(time.Second) },
 			wantErr: authgate.ErrRevoked, wantStatus: http.StatusUnauthorized},
-		{name: "disabled", user: func(u *auth.UserRecord) { u.Disabled = true }, wantErr: authgate.ErrRevoked, wantStatus: http.StatusUnauthorized},
+		{name: "disabled", user: func(u *firebase.User) { u.Disabled = true }, wantErr: authgate.ErrRevoked, wantStatus: http.StatusUnauthorized},
 		{name: "deleted", wantErr: authgate.ErrRevoked, wantStatus: http.StatusUnauthorized},
-		{name: "lookup fails", user: func(*auth.UserRecord) {}, lookupErr: errBackend, wantErr: authgate.ErrUnavailable, wantStatus: http.StatusServiceUnavailable},
+		{name: "lookup fails", user: func(*firebase.User) {}, lookupErr: errBackend, wantErr: authgate.ErrUnavailable, wantStatus: http.StatusServiceUnavailable},
 		{name: "lookup fails with not-found wrapped", lookupErr: fmt.Errorf("lookup: %w", firebase.ErrUserNotFound), wantErr: authgate.ErrRevoked, wantStatus: http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
@@ -116,7 +114,7 @@ func TestRevocationCache(t *testing.T) {
 	calls("cached", 1)
 
 	// Revoked in Firebase: the cached record is used until the TTL ends.
-	users.set("a", func(u *auth.UserRecord) { u.Disabled = true })
+	users.set("a", func(u *firebase.User) { u.Disabled = true })
 	e.clock.Add(30 * time.Second)
 	verify("within TTL", "a", nil)
 	calls("within TTL", 1)

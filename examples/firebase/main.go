@@ -38,6 +38,7 @@ import (
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/firebase"
+	"github.com/authgate/authgate/firebase/admin"
 	"github.com/authgate/authgate/ginauth"
 )
 
@@ -76,9 +77,9 @@ func run(ctx context.Context, cfg firebase.Config, checkRevoked, prefetch bool, 
 			if err != nil {
 				return err
 			}
-			cfg.Revocation.Users = tc
+			cfg.Revocation.Users = admin.Users(tc)
 		} else {
-			cfg.Revocation.Users = client
+			cfg.Revocation.Users = admin.Users(client)
 		}
 	}
 	auth, err := firebase.New(cfg)

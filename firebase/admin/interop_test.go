@@ -1,4 +1,4 @@
-package firebase_test
+package admin_test
 
 // Interop with the real Firebase Auth emulator (npm firebase-tools, pinned
 // in interop/firebase/package.json): a user signs up through the REST API,
@@ -40,6 +40,7 @@ import (
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/firebase"
+	"github.com/authgate/authgate/firebase/admin"
 )
 
 const (
@@ -67,13 +68,13 @@ func TestInteropFirebaseEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatalf("firebase.NewApp: %v", err)
 	}
-	admin, err := app.Auth(ctx)
+	client, err := app.Auth(ctx)
 	if err != nil {
 		t.Fatalf("app.Auth: %v", err)
 	}
 
 	alice := emu.signUp(t, "alice@example.com")
-	if err := admin.SetCustomUserClaims(ctx, alice, map[string]any{"roles": []string{"admin", "editor"}, "plan": "pro"}); err != nil {
+	if err := client.SetCustomUserClaims(ctx, alice, map[string]any{"roles": []string{"admin", "editor"}, "plan": "pro"}); err != nil {
 		t.Fatalf("SetCustomUserClaims: %v", err)
 	}
 	token := emu.signIn(t, "alice@example.com")
@@ -83,7 +84,7 @@ func TestInteropFirebaseEmulator(t *testing.T) {
 		cfg := firebase.Config{
 			ProjectID:        emulatorProject,
 			InsecureEmulator: true,
-			Revocation:       firebase.Revocation{Users: admin},
+			Revocation:       firebase.Revocation{Users: admin.Users(client)},
 			TokenOptions: providers.TokenOptions{
 				Logger: slog.New(slog.DiscardHandler),
 			},
@@ -133,7 +134,7 @@ func TestInteropFirebaseEmulator(t *testing.T) {
 		// FIREBASE_AUTH_EMULATOR_HOST is set, and firebase-admin-go accepts
 		// the unsigned token; authgate in production mode does not, and
 		// needs no network to say so.
-		if _, err := admin.VerifyIDToken(ctx, token); err != nil {
+		if _, err := client.VerifyIDToken(ctx, token); err != nil {
 			t.Logf("firebase-admin-go VerifyIDToken in emulator mode: %v", err)
 		}
 		prod, err := firebase.New(firebase.Config{
@@ -158,7 +159,7 @@ func TestInteropFirebaseEmulator(t *testing.T) {
 		for !time.Now().After(iat.Add(time.Second)) {
 			time.Sleep(50 * time.Millisecond)
 		}
-		if err := admin.RevokeRefreshTokens(ctx, alice); err != nil {
+		if err := client.RevokeRefreshTokens(ctx, alice); err != nil {
 			t.Fatalf("RevokeRefreshTokens: %v", err)
 		}
 		_, err := newAuth(t, nil).Verify(ctx, token)
@@ -183,7 +184,7 @@ func TestInteropFirebaseEmulator(t *testing.T) {
 		if _, err := a.Verify(ctx, tok); err != nil {
 			t.Fatalf("Verify(bob) = %v", err)
 		}
-		if _, err := admin.UpdateUser(ctx, bob, (&auth.UserToUpdate{}).Disabled(true)); err != nil {
+		if _, err := client.UpdateUser(ctx, bob, (&auth.UserToUpdate{}).Disabled(true)); err != nil {
 			t.Fatalf("UpdateUser(disabled): %v", err)
 		}
 		if _, err := newAuth(t, nil).Verify(ctx, tok); !errors.Is(err, authgate.ErrRevoked) {
@@ -194,7 +195,7 @@ func TestInteropFirebaseEmulator(t *testing.T) {
 	t.Run("deleted", func(t *testing.T) {
 		carol := emu.signUp(t, "carol@example.com")
 		tok := emu.signIn(t, "carol@example.com")
-		if err := admin.DeleteUser(ctx, carol); err != nil {
+		if err := client.DeleteUser(ctx, carol); err != nil {
 			t.Fatalf("DeleteUser: %v", err)
 		}
 		if _, err := newAuth(t, nil).Verify(ctx, tok); !errors.Is(err, authgate.ErrRevoked) {
@@ -214,7 +215,7 @@ func TestInteropFirebaseEmulator(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := newAuth(t, func(c *firebase.Config) {
-			c.Revocation = firebase.Revocation{Users: dead, Timeout: 2 * time.Second}
+			c.Revocation = firebase.Revocation{Users: admin.Users(dead), Timeout: 2 * time.Second}
 		})
 		_, err = a.Verify(ctx, emu.signIn(t, "alice@example.com"))
 		if !errors.Is(err, authgate.ErrUnavailable) || authgate.StatusCode(err) != http.StatusServiceUnavailable {
@@ -232,7 +233,7 @@ func interopDir(t *testing.T) string {
 	}
 	dir := os.Getenv("AUTHGATE_INTEROP_DIR")
 	if dir == "" {
-		dir = filepath.Join("..", "interop")
+		dir = filepath.Join("..", "..", "interop")
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
