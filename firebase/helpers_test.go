@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/authgate/authgate/firebase"
 	"github.com/authgate/authgate/internal/jwttest"
 )
