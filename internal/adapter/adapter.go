@@ -19,11 +19,9 @@ import (
 // WithRealm option is given.
 const DefaultRealm = "api"
 
-// ErrPanic is the cause of the error returned for an authenticator that
-// panicked. The error carries authgate.ErrInvalidCredentials (401
-// invalid_token): a panic fails closed, and its response is the same as for
-// any other rejected credential, so a client learns nothing from it.
-var ErrPanic = errors.New("authgate: authenticator panicked")
+// ErrPanic is authgate.ErrPanic, the cause of the error returned for an
+// authenticator that panicked.
+var ErrPanic = authgate.ErrPanic
 
 // PanicError records a recovered panic. It never holds the panic value (it
 // may contain the credential), only the stack of the panicking goroutine,
