@@ -21,7 +21,10 @@ func (f AuthenticatorFunc) Authenticate(r *http.Request) (*Principal, error) { r
 // Describer is implemented by authenticators that can say what they accept.
 // Composers (chain.Any) use it to build one challenge per scheme and to find
 // configurations that cannot work as meant (two authenticators claiming the
-// same issuer). Every authgate provider implements it.
+// same issuer, two API-key authenticators claiming the same prefix). Every
+// authgate provider implements it, and so do the decorators of this package
+// ([Resolve], [Check], [RequireRoles], …), which report what they wrap: a
+// decorated authenticator keeps the checks its description allows.
 type Describer interface {
 	Describe() Description
 }
@@ -37,4 +40,14 @@ type Description struct {
 	// Issuers are the exact token issuers this authenticator claims. An empty
 	// list for a Bearer authenticator means it claims every bearer token.
 	Issuers []string
+	// APIKeyPrefix is the prefix of the API keys this authenticator claims
+	// ("sk_live" for keys "sk_live_…"), for an ApiKey scheme. Empty for an
+	// ApiKey scheme means it claims every key sent in its header.
+	APIKeyPrefix string
+	// Members, when not empty, describe the authenticators an OR
+	// composition (chain.Any) tries, flattened through nested compositions
+	// and decorators; the fields above are then empty. A composer that
+	// takes such an authenticator as a member checks every one of Members
+	// as if it were its own.
+	Members []Description
 }

@@ -66,6 +66,14 @@ var (
 	ErrRateLimited error = &sentinel{msg: "too many failed attempts"}
 )
 
+// ErrPanic is the cause inside the error returned for an authenticator that
+// panicked (by the adapters and by chains): errors.Is(err, ErrPanic) holds.
+// That error also carries ErrInvalidCredentials, so the response is the
+// usual 401 invalid_token: a panic fails closed, the next authenticators of
+// a chain are not tried, and the client cannot tell a panic from any other
+// rejection. The panic value, which may hold the credential, is dropped.
+var ErrPanic = errors.New("authgate: authenticator panicked")
+
 // Error is the typed error authgate providers return. Kind is one of the
 // sentinels above; Err is the internal cause (for logs, never shown to
 // clients). Both errors.Is and errors.As see through it, also inside

@@ -49,3 +49,36 @@ func ExampleWriteError() {
 	// Bearer realm="api", error="invalid_token", error_description="Token has expired"
 	// {"detail":"Token has expired","error":"invalid_token"}
 }
+
+// A guard is an Authenticator: it authenticates with the one it wraps and
+// then requires a role, so it goes wherever an authenticator does (a
+// ginauth.Methods or httpauth.Methods entry, a chain member).
+func ExampleRequireRoles() {
+	jwt := authgate.AuthenticatorFunc(func(r *http.Request) (*authgate.Principal, error) {
+		switch r.Header.Get("Authorization") {
+		case "":
+			return nil, authgate.ErrNoCredentials
+		case "Bearer admin":
+			return &authgate.Principal{Provider: "static", Subject: "root", Roles: []string{"admin"}}, nil
+		}
+		return &authgate.Principal{Provider: "static", Subject: "alice", Roles: []string{"reader"}}, nil
+	})
+	admin := authgate.RequireRoles(jwt, "admin")
+
+	for _, token := range []string{"", "reader", "admin"} {
+		r := httptest.NewRequest("DELETE", "/articles/1", nil)
+		if token != "" {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		p, err := admin.Authenticate(r)
+		if err != nil {
+			fmt.Println(authgate.StatusCode(err), authgate.Challenge(err, "api"))
+			continue
+		}
+		fmt.Println(200, p.Subject)
+	}
+	// Output:
+	// 401 Bearer realm="api"
+	// 403 Bearer realm="api", error="insufficient_scope", error_description="Insufficient permissions", scope="admin"
+	// 200 root
+}

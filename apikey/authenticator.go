@@ -97,9 +97,10 @@ func New(store Store, cfg Config) (*Authenticator, error) {
 	return a, nil
 }
 
-// Describe reports the provider name and the `ApiKey header="…"` challenge.
+// Describe reports the provider name, the `ApiKey header="…"` challenge and
+// the key prefix it claims.
 func (a *Authenticator) Describe() authgate.Description {
-	return authgate.Description{Name: a.name, Scheme: a.scheme}
+	return authgate.Description{Name: a.name, Scheme: a.scheme, APIKeyPrefix: a.prefix}
 }
 
 // Authenticate reads the request's API key and returns its principal. The

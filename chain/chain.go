@@ -14,7 +14,13 @@
 // Configurations that cannot work as meant are reported by [New] and
 // [NewAll] as errors; [Any] and [All] panic on them, at start-up, like
 // regexp.MustCompile. A chain never panics while serving: an authenticator
-// that panics is recovered and the request is rejected.
+// that panics is recovered and the request is rejected with an error that
+// carries [authgate.ErrPanic].
+//
+// The checks see through decorators: a member such as
+// authgate.Resolve(chain.Any(a, b), f) is checked as its members a and b
+// are, because decorators and chains describe what they hold
+// ([authgate.Description] Members).
 //
 // Chains are safe for concurrent use when their members are.
 package chain
@@ -30,14 +36,6 @@ import (
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/internal/adapter"
 )
-
-// ErrPanic is the cause inside the error a chain returns when one of its
-// authenticators panicked: errors.Is(err, chain.ErrPanic) holds. That error
-// also carries authgate.ErrInvalidCredentials, so the response is the usual
-// 401 invalid_token: a panic fails closed, the next authenticators are not
-// tried, and the client cannot tell a panic from any other rejection. The
-// panic value, which may hold the credential, is dropped.
-var ErrPanic = adapter.ErrPanic
 
 // ErrAmbiguous is the cause inside the error [Chain.Authenticate] returns
 // when a request carries credentials for members of the chain in more than
@@ -98,10 +96,16 @@ type carrier struct {
 //
 // New returns an error, and no chain, when auths is empty or holds nil, when
 // two members claim the same issuer (a token of that issuer would always go
-// to the first; the second is dead or, worse, expected to rescue it), or when
+// to the first; the second is dead or, worse, expected to rescue it), when
 // a Bearer member that claims every bearer token (no Issuers) stands ahead of
-// another Bearer member, which would then never see a token. Put such a
-// catch-all last.
+// another Bearer member, which would then never see a token (put such a
+// catch-all last), when two API-key members claim the same key prefix
+// (Description.APIKeyPrefix; a key sent as "Authorization: Bearer sk_…"
+// would always go to the first), or when an API-key member that claims
+// every key of its header (no APIKeyPrefix) stands ahead of another member
+// reading that header. Members of nested OR chains count as members, also
+// under decorators (authgate.Resolve, authgate.Check, authgate.RequireRoles,
+// …).
 func New(auths ...authgate.Authenticator) (*Chain, error) {
 	c, err := build(auths, false)
 	if err != nil {
@@ -115,8 +119,10 @@ func New(auths ...authgate.Authenticator) (*Chain, error) {
 
 // Any is [New] for routes set up at start-up: it panics where New returns
 // an error. A configuration error is a programming error, found before the
-// server serves anything; Any itself never panics while serving.
-func Any(auths ...authgate.Authenticator) authgate.Authenticator {
+// server serves anything; Any itself never panics while serving. Call
+// [Chain.Ordered] on the result to let the order of the members decide
+// between several credentials: chain.Any(jwt, keys).Ordered().
+func Any(auths ...authgate.Authenticator) *Chain {
 	c, err := New(auths...)
 	if err != nil {
 		panic(err)
@@ -140,7 +146,7 @@ func NewAll(auths ...authgate.Authenticator) (*Chain, error) {
 
 // All is [NewAll] for routes set up at start-up: it panics where NewAll
 // returns an error, never while serving.
-func All(auths ...authgate.Authenticator) authgate.Authenticator {
+func All(auths ...authgate.Authenticator) *Chain {
 	c, err := NewAll(auths...)
 	if err != nil {
 		panic(err)
@@ -172,13 +178,15 @@ func build(auths []authgate.Authenticator, all bool) (*Chain, error) {
 		}
 		c.names = append(c.names, adapter.Name(a, provider))
 		c.own = append(c.own, adapter.Scheme(a))
-		if sub, ok := a.(*Chain); ok && !sub.all {
-			c.descs = append(c.descs, sub.descs...)
-			continue
-		}
 		var d authgate.Description
 		if ds, ok := a.(authgate.Describer); ok {
 			d = ds.Describe()
+		}
+		if len(d.Members) > 0 {
+			// An OR chain, possibly under decorators: its members are
+			// checked as ours.
+			c.descs = append(c.descs, d.Members...)
+			continue
 		}
 		if d.Name == "" {
 			d.Name = fmt.Sprintf("authenticator %d", i)
@@ -202,13 +210,47 @@ func build(auths []authgate.Authenticator, all bool) (*Chain, error) {
 	return c, nil
 }
 
+// Describe returns, for an OR chain, the descriptions of its members
+// (flattened through nested chains and decorators) as Members, so a chain
+// that holds this one, even under a decorator, checks them as its own. An
+// AND chain describes nothing: its members are proofs that must all hold,
+// not alternatives.
+func (c *Chain) Describe() authgate.Description {
+	if c.all {
+		return authgate.Description{}
+	}
+	members := make([]authgate.Description, len(c.descs))
+	for i, d := range c.descs {
+		d.Issuers = slices.Clone(d.Issuers)
+		members[i] = d
+	}
+	return authgate.Description{Members: members}
+}
+
 // validateAny finds configurations under which a member of an OR chain
 // could never decide what it is meant to.
 func validateAny(descs []authgate.Description) error {
 	var errs []error
 	claimed := map[string]string{}
+	prefixes := map[string]string{}
+	keyCatchAll := map[string]string{} // canonical header → member claiming every key in it
 	catchAll := ""
 	for _, d := range descs {
+		if isAPIKey(d.Scheme) {
+			header := textproto.CanonicalMIMEHeaderKey(headerParam(d.Scheme))
+			if prev, ok := keyCatchAll[header]; ok {
+				errs = append(errs, fmt.Errorf("chain: %s claims every API key in %s, so %s after it never sees one; put the catch-all last", prev, header, d.Name))
+			}
+			if d.APIKeyPrefix == "" {
+				if _, ok := keyCatchAll[header]; !ok {
+					keyCatchAll[header] = d.Name
+				}
+			} else if prev, ok := prefixes[d.APIKeyPrefix]; ok {
+				errs = append(errs, fmt.Errorf("chain: %s and %s both claim API keys with prefix %q", prev, d.Name, d.APIKeyPrefix))
+			} else {
+				prefixes[d.APIKeyPrefix] = d.Name
+			}
+		}
 		for _, iss := range d.Issuers {
 			if prev, ok := claimed[iss]; ok {
 				errs = append(errs, fmt.Errorf("chain: %s and %s both claim issuer %q", prev, d.Name, iss))
@@ -238,6 +280,10 @@ func schemeName(scheme string) string {
 
 func isBearer(scheme string) bool {
 	return strings.EqualFold(schemeName(scheme), "Bearer")
+}
+
+func isAPIKey(scheme string) bool {
+	return strings.EqualFold(schemeName(scheme), "ApiKey")
 }
 
 // headerParam returns the value of the header="…" auth-param of a scheme.

@@ -1,6 +1,7 @@
 package chain_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/apikey"
 	"github.com/authgate/authgate/chain"
 	"github.com/authgate/authgate/internal/authfake"
 )
@@ -218,7 +220,7 @@ func TestAnyFailsClosedOnPanic(t *testing.T) {
 	c := chain.Any(a, b, k)
 	tok := authfake.Token(authfake.Claims{Issuer: issA, Outcome: "panic"})
 	p, err := c.Authenticate(request("Authorization", "Bearer "+tok))
-	if p != nil || !errors.Is(err, chain.ErrPanic) || !errors.Is(err, authgate.ErrInvalidCredentials) {
+	if p != nil || !errors.Is(err, authgate.ErrPanic) || !errors.Is(err, authgate.ErrInvalidCredentials) {
 		t.Fatalf("Authenticate(panicking) = %v, %v, want ErrPanic and ErrInvalidCredentials", p, err)
 	}
 	if got := authgate.StatusCode(err); got != http.StatusUnauthorized {
@@ -256,7 +258,7 @@ func TestAnyRejectsNilPrincipal(t *testing.T) {
 func TestAnyNested(t *testing.T) {
 	a, b, k := members()
 	c := chain.Any(chain.Any(a, b), k)
-	if got, want := c.(*chain.Chain).Schemes(), []string{"Bearer", `ApiKey header="X-API-Key"`}; strings.Join(got, "|") != strings.Join(want, "|") {
+	if got, want := c.Schemes(), []string{"Bearer", `ApiKey header="X-API-Key"`}; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("Schemes() = %q, want %q", got, want)
 	}
 	p, err := c.Authenticate(request("Authorization", bearer(authfake.Claims{Issuer: issB, Subject: "bob"})))
@@ -288,7 +290,7 @@ func TestAll(t *testing.T) {
 		{name: "api key revoked", header: []string{"Authorization", bearer(user), "X-API-Key", "ak_bad"}, wantErr: authgate.ErrRevoked, wantCalls: [2]int64{1, 1}},
 		{name: "token expired", header: []string{"Authorization", bearer(authfake.Claims{Issuer: issA, Outcome: "expired"}), "X-API-Key", "ak_svc"}, wantErr: authgate.ErrTokenExpired, wantCalls: [2]int64{1, 0}},
 		{name: "token of another issuer", header: []string{"Authorization", bearer(authfake.Claims{Issuer: issB}), "X-API-Key", "ak_svc"}, wantErr: authgate.ErrUnrecognizedCredential, wantCalls: [2]int64{1, 0}},
-		{name: "token panics", header: []string{"Authorization", bearer(authfake.Claims{Issuer: issA, Outcome: "panic"}), "X-API-Key", "ak_svc"}, wantErr: chain.ErrPanic, wantCalls: [2]int64{1, 0}},
+		{name: "token panics", header: []string{"Authorization", bearer(authfake.Claims{Issuer: issA, Outcome: "panic"}), "X-API-Key", "ak_svc"}, wantErr: authgate.ErrPanic, wantCalls: [2]int64{1, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -360,5 +362,200 @@ func BenchmarkAny(b *testing.B) {
 				_, _ = c.Authenticate(r)
 			}
 		})
+	}
+}
+
+// keyAuth is an API-key authenticator that only describes itself; the
+// construction checks are all it is used for.
+type keyAuth struct{ name, header, prefix string }
+
+func (k *keyAuth) Authenticate(*http.Request) (*authgate.Principal, error) {
+	return nil, authgate.NewError(k.name, authgate.ErrNoCredentials, nil)
+}
+
+func (k *keyAuth) Describe() authgate.Description {
+	return authgate.Description{Name: k.name, Scheme: `ApiKey header="` + k.header + `"`, APIKeyPrefix: k.prefix}
+}
+
+func noUser(context.Context, *authgate.Principal) (any, error) { return nil, nil }
+
+func noCheck(*http.Request, *authgate.Principal) error { return nil }
+
+// TestNewChecksThroughDecorators: a decorated chain (Resolve, Check, a
+// guard) is checked as its members are, also when nested twice.
+func TestNewChecksThroughDecorators(t *testing.T) {
+	a, b, k := members()
+	c := &authfake.Bearer{Name: "c", Issuers: []string{"https://c.example/"}}
+	dupA := &authfake.Bearer{Name: "a2", Issuers: []string{issA}}
+	catchAll := &authfake.Bearer{Name: "catchall"}
+	tests := []struct {
+		name  string
+		auths []authgate.Authenticator
+		want  []string // substrings of the error; nil: no error
+	}{
+		{name: "resolved chain then c", auths: []authgate.Authenticator{authgate.Resolve(chain.Any(a, b), noUser), c}},
+		{name: "resolved chain same issuer", auths: []authgate.Authenticator{authgate.Resolve(chain.Any(a, b), noUser), dupA},
+			want: []string{"a and a2 both claim issuer", issA}},
+		{name: "checked chain same issuer", auths: []authgate.Authenticator{dupA, authgate.Check(chain.Any(k, a), noCheck)},
+			want: []string{"a2 and a both claim issuer"}},
+		{name: "guarded chain same issuer", auths: []authgate.Authenticator{authgate.RequireRoles(chain.Any(a, b), "admin"), dupA},
+			want: []string{"a and a2 both claim issuer"}},
+		{name: "twice nested under decorators", auths: []authgate.Authenticator{
+			authgate.Resolve(chain.Any(authgate.Check(chain.Any(a, k), noCheck), b), noUser), dupA},
+			want: []string{"a and a2 both claim issuer"}},
+		{name: "catch-all inside decorated chain", auths: []authgate.Authenticator{authgate.Resolve(chain.Any(a, catchAll), noUser), c},
+			want: []string{"catchall claims every bearer token, so c after it"}},
+		{name: "decorated single member same issuer", auths: []authgate.Authenticator{authgate.Resolve(a, noUser), dupA},
+			want: []string{"a and a2 both claim issuer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := chain.New(tt.auths...)
+			if tt.want == nil {
+				if err != nil || got == nil {
+					t.Fatalf("New() = %v, %v, want a chain", got, err)
+				}
+				return
+			}
+			if err == nil || got != nil {
+				t.Fatalf("New() = %v, %v, want an error", got, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("New() error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestDecoratedChainKeepsSchemesAndCarriers: the outer chain offers the
+// challenges of a decorated inner chain's members and sees their places.
+func TestDecoratedChainKeepsSchemesAndCarriers(t *testing.T) {
+	a, b, k := members()
+	c := &authfake.Bearer{Name: "c", Issuers: []string{"https://c.example/"}}
+	outer := chain.Any(authgate.Resolve(chain.Any(a, k), noUser), b, c)
+	if got, want := outer.Schemes(), []string{"Bearer", `ApiKey header="X-API-Key"`}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("Schemes() = %q, want %q", got, want)
+	}
+	_, err := outer.Authenticate(request("Authorization", bearer(authfake.Claims{Issuer: issB, Subject: "bob"}), "X-API-Key", "ak_x"))
+	if !errors.Is(err, chain.ErrAmbiguous) {
+		t.Errorf("Authenticate(two credentials) = %v, want ErrAmbiguous", err)
+	}
+	p, err := outer.Authenticate(request("Authorization", bearer(authfake.Claims{Issuer: "https://c.example/", Subject: "carol"})))
+	if err != nil || p.Subject != "carol" {
+		t.Errorf("Authenticate(c's token) = %v, %v, want carol", p, err)
+	}
+}
+
+func TestNewRejectsAPIKeyConflicts(t *testing.T) {
+	live := &keyAuth{name: "live", header: "X-API-Key", prefix: "sk_live"}
+	test := &keyAuth{name: "test", header: "X-API-Key", prefix: "sk_test"}
+	liveAgain := &keyAuth{name: "live2", header: "X-Other-Key", prefix: "sk_live"}
+	liveSameHeader := &keyAuth{name: "live3", header: "x-api-key", prefix: "sk_live"}
+	anyKey := &keyAuth{name: "anykey", header: "X-API-Key"}
+	otherHeaderAny := &keyAuth{name: "otherany", header: "X-Other-Key"}
+	tests := []struct {
+		name  string
+		auths []authgate.Authenticator
+		want  []string // substrings of the error; nil: no error
+	}{
+		{name: "distinct prefixes share a header", auths: []authgate.Authenticator{live, test}},
+		{name: "same prefix, same header", auths: []authgate.Authenticator{live, liveSameHeader},
+			want: []string{`live and live3 both claim API keys with prefix "sk_live"`}},
+		{name: "same prefix, other header", auths: []authgate.Authenticator{live, liveAgain},
+			want: []string{`live and live2 both claim API keys with prefix "sk_live"`}},
+		{name: "same prefix under decorators", auths: []authgate.Authenticator{
+			authgate.Resolve(chain.Any(live, test), noUser), authgate.RequireScopes(liveAgain, "x")},
+			want: []string{`live and live2 both claim API keys with prefix "sk_live"`}},
+		{name: "unprefixed ahead on the same header", auths: []authgate.Authenticator{anyKey, live},
+			want: []string{"anykey claims every API key in X-Api-Key, so live after it never sees one"}},
+		{name: "unprefixed last", auths: []authgate.Authenticator{live, test, anyKey}},
+		{name: "unprefixed on another header", auths: []authgate.Authenticator{otherHeaderAny, live}},
+		{name: "two unprefixed on one header", auths: []authgate.Authenticator{anyKey, &keyAuth{name: "anykey2", header: "X-API-Key"}},
+			want: []string{"anykey claims every API key in X-Api-Key, so anykey2 after it"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := chain.New(tt.auths...)
+			if tt.want == nil {
+				if err != nil || got == nil {
+					t.Fatalf("New() = %v, %v, want a chain", got, err)
+				}
+				return
+			}
+			if err == nil || got != nil {
+				t.Fatalf("New() = %v, %v, want an error", got, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("New() error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestNewRejectsTwoAPIKeyAuthenticatorsOfOnePrefix uses the apikey package
+// itself, so its Description is the one checked.
+func TestNewRejectsTwoAPIKeyAuthenticatorsOfOnePrefix(t *testing.T) {
+	newKeys := func(name, header, prefix string) *apikey.Authenticator {
+		t.Helper()
+		k, err := apikey.New(apikey.NewMemoryStore(), apikey.Config{Name: name, Header: header, Prefix: prefix})
+		if err != nil {
+			t.Fatalf("apikey.New(%s) = %v", name, err)
+		}
+		t.Cleanup(func() { k.Close() })
+		return k
+	}
+	tests := []struct {
+		name    string
+		a, b    *apikey.Authenticator
+		wantErr bool
+	}{
+		{name: "same prefix", a: newKeys("live", "X-API-Key", "sk_live"), b: newKeys("live2", "X-Service-Key", "sk_live"), wantErr: true},
+		{name: "same header, other prefix", a: newKeys("live", "X-API-Key", "sk_live"), b: newKeys("test", "X-API-Key", "sk_test")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := chain.New(tt.a, tt.b)
+			if gotErr := err != nil; gotErr != tt.wantErr || (c == nil) != tt.wantErr {
+				t.Fatalf("New() = %v, %v, want error %v", c, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestAnyOrdered: Ordered is reachable from Any, and makes the order decide
+// between two credentials instead of refusing them.
+func TestAnyOrdered(t *testing.T) {
+	a, b, k := members()
+	two := request("Authorization", bearer(authfake.Claims{Issuer: issA, Subject: "alice"}), "X-API-Key", "ak_svc")
+	if _, err := chain.Any(a, b, k).Authenticate(two); !errors.Is(err, chain.ErrAmbiguous) {
+		t.Fatalf("Any().Authenticate(two credentials) = %v, want ErrAmbiguous", err)
+	}
+	p, err := chain.Any(k, a, b).Ordered().Authenticate(two)
+	if err != nil || p.Subject != "svc" {
+		t.Fatalf("Any(k, a, b).Ordered().Authenticate(two credentials) = %v, %v, want svc", p, err)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	a, b, k := members()
+	c := chain.Any(authgate.Resolve(chain.Any(a, k), noUser), b)
+	got := c.Describe()
+	var names []string
+	for _, m := range got.Members {
+		names = append(names, m.Name)
+	}
+	if strings.Join(names, ",") != "a,apikey,b" || got.Name != "" || got.Scheme != "" || got.Issuers != nil {
+		t.Errorf("Any(Resolve(Any(a, k)), b).Describe() = %+v, want the members a, apikey, b and nothing else", got)
+	}
+	got.Members[0].Issuers[0] = "changed"
+	if again := c.Describe(); again.Members[0].Issuers[0] != issA {
+		t.Errorf("Describe() shares its slices with the chain")
+	}
+	if all := chain.All(a, k).Describe(); all.Name != "" || all.Members != nil {
+		t.Errorf("All().Describe() = %+v, want nothing", all)
 	}
 }

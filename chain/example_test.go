@@ -85,7 +85,7 @@ func ExampleNew() {
 func ExampleChain_Ordered() {
 	partners := headerKey{name: "partners", header: "X-Partner-Key", key: "partner-key-1", subject: "acme"}
 	services := headerKey{name: "services", header: "X-API-Key", key: "service-key-1", subject: "billing"}
-	strict, _ := chain.New(partners, services)
+	strict := chain.Any(partners, services)
 
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("X-Partner-Key", "partner-key-1")
@@ -93,7 +93,7 @@ func ExampleChain_Ordered() {
 
 	_, err := strict.Authenticate(r)
 	fmt.Println(authgate.StatusCode(err), errors.Is(err, chain.ErrAmbiguous))
-	p, _ := strict.Ordered().Authenticate(r)
+	p, _ := chain.Any(partners, services).Ordered().Authenticate(r)
 	fmt.Println(p.Subject)
 	// Output:
 	// 400 true

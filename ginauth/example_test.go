@@ -86,3 +86,28 @@ func ExampleOptional() {
 	// GET /feed 200  feed for alice
 	// GET /feed 401 Bearer realm="api", error="invalid_token", error_description="Invalid token" {"detail":"Invalid token","error":"invalid_token"}
 }
+
+// A per-method table whose DELETE entry is a guard: the same authenticator,
+// and the principal must have the role "admin".
+func ExampleByMethod_guard() {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	jwt := demoKeys
+	articles := e.Group("/articles")
+	articles.Use(ginauth.ByMethod(jwt, ginauth.Methods{
+		"GET":    nil,
+		"DELETE": authgate.RequireRoles(jwt, "admin"),
+	}, ginauth.WithLogger(nil)))
+	articles.GET("/:id", func(c *gin.Context) { c.String(http.StatusOK, "article") })
+	articles.DELETE("/:id", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+
+	send(e, "GET", "/articles/1", "")
+	send(e, "DELETE", "/articles/1", "")
+	send(e, "DELETE", "/articles/1", "reader-token")
+	send(e, "DELETE", "/articles/1", "admin-token")
+	// Output:
+	// GET /articles/1 200  article
+	// DELETE /articles/1 401 Bearer realm="api" {"detail":"Authentication credentials were not provided","error":"not_authenticated"}
+	// DELETE /articles/1 403 Bearer realm="api", error="insufficient_scope", error_description="Insufficient permissions", scope="admin" {"detail":"Insufficient permissions","error":"insufficient_scope"}
+	// DELETE /articles/1 204
+}

@@ -47,3 +47,29 @@ func Example() {
 	// GET 200 []
 	// DELETE 403 [Bearer realm="shop", error="insufficient_scope", error_description="Insufficient permissions", scope="orders:write"]
 }
+
+// A per-method table whose DELETE entry is a guard: the same authenticator,
+// and the principal must have the scope "orders:write".
+func ExampleByMethod_guard() {
+	mux := http.NewServeMux()
+	orders := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "orders") })
+	mux.Handle("/orders", httpauth.ByMethod(demoKey, httpauth.Methods{
+		"GET":    nil,
+		"DELETE": authgate.RequireScopes(demoKey, "orders:write"),
+	}, httpauth.WithLogger(nil))(orders))
+
+	for _, tc := range []struct{ method, key string }{{"GET", ""}, {"DELETE", ""}, {"DELETE", "service-key-1"}, {"POST", "service-key-1"}} {
+		r := httptest.NewRequest(tc.method, "/orders", nil)
+		if tc.key != "" {
+			r.Header.Set("X-API-Key", tc.key)
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		fmt.Println(tc.method, w.Code, w.Header().Values("WWW-Authenticate"))
+	}
+	// Output:
+	// GET 200 []
+	// DELETE 401 [Bearer realm="api"]
+	// DELETE 403 [Bearer realm="api", error="insufficient_scope", error_description="Insufficient permissions", scope="orders:write"]
+	// POST 200 []
+}

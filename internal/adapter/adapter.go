@@ -19,11 +19,9 @@ import (
 // WithRealm option is given.
 const DefaultRealm = "api"
 
-// ErrPanic is the cause of the error returned for an authenticator that
-// panicked. The error carries authgate.ErrInvalidCredentials (401
-// invalid_token): a panic fails closed, and its response is the same as for
-// any other rejected credential, so a client learns nothing from it.
-var ErrPanic = errors.New("authgate: authenticator panicked")
+// ErrPanic is authgate.ErrPanic, the cause of the error returned for an
+// authenticator that panicked.
+var ErrPanic = authgate.ErrPanic
 
 // PanicError records a recovered panic. It never holds the panic value (it
 // may contain the credential), only the stack of the panicking goroutine,
@@ -107,7 +105,9 @@ func (c *Config) logger() *slog.Logger {
 // provider name, the HTTP method (standard methods only) and the route
 // pattern. It never holds the credential, the request path or any header.
 // No credentials at all is logged at Debug, rejections at Info, technical
-// failures at Warn and panics at Error (with the stack).
+// failures at Warn and panics at Error (with the stack). A refusal of an
+// authenticated principal (ErrForbidden, 403) is logged as "authorization
+// failed", every other failure as "authentication failed".
 func (c *Config) LogFailure(ctx context.Context, err error, provider, method, route string) {
 	l := c.logger()
 	if l == nil {
@@ -144,7 +144,11 @@ func (c *Config) LogFailure(ctx context.Context, err error, provider, method, ro
 	if pe != nil {
 		attrs = append(attrs, slog.String("stack", string(pe.Stack)))
 	}
-	l.LogAttrs(ctx, level, "authgate: authentication failed", attrs...)
+	msg := "authgate: authentication failed"
+	if reason == "forbidden" {
+		msg = "authgate: authorization failed"
+	}
+	l.LogAttrs(ctx, level, msg, attrs...)
 }
 
 // Method returns m when it is a standard HTTP method and "other" otherwise,

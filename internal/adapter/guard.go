@@ -3,6 +3,7 @@ package adapter
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 
 	"github.com/authgate/authgate"
@@ -20,12 +21,26 @@ const (
 )
 
 // Guard checks a principal's roles, scopes or permissions. It is built once
-// per route; Check allocates nothing.
+// per route; Check allocates nothing. The decision is the one of the guard
+// authenticators of the root package (authgate.RequireRoles, …), so the
+// middleware guards, the command's rules and those authenticators cannot
+// drift apart.
 type Guard struct {
-	kind   GuardKind
-	values []string
+	rule   allower
 	denied error
 }
+
+// allower is the principal check of the authenticators authgate.RequireRoles
+// and its siblings return.
+type allower interface {
+	Allows(p *authgate.Principal) bool
+}
+
+// unused is the authenticator under the root guards a Guard borrows its
+// decision from; only their Allows method is ever called.
+var unused = authgate.AuthenticatorFunc(func(*http.Request) (*authgate.Principal, error) {
+	return nil, authgate.ErrNoCredentials
+})
 
 // errNoPrincipal is a guard's answer when no principal is present: the
 // route needs one, so it is "no credentials" (401), never a pass.
@@ -41,9 +56,25 @@ func NewGuard(pkg string, kind GuardKind, values []string) (*Guard, error) {
 		return nil, fmt.Errorf("%s: guard value is empty", pkg)
 	}
 	values = slices.Clone(values)
+	var a authgate.Authenticator
+	switch kind {
+	case AllRoles:
+		a = authgate.RequireRoles(unused, values...)
+	case AnyRole:
+		a = authgate.RequireAnyRole(unused, values...)
+	case AllScopes:
+		a = authgate.RequireScopes(unused, values...)
+	case AllPermissions:
+		a = authgate.RequirePermissions(unused, values...)
+	default:
+		return nil, fmt.Errorf("%s: unknown guard kind %d", pkg, int(kind))
+	}
+	rule, ok := a.(allower)
+	if !ok {
+		return nil, fmt.Errorf("%s: guard cannot check principals", pkg)
+	}
 	return &Guard{
-		kind:   kind,
-		values: values,
+		rule: rule,
 		denied: &authgate.Error{
 			Kind:  authgate.ErrForbidden,
 			Scope: values,
@@ -80,28 +111,8 @@ func (g *Guard) Check(p *authgate.Principal) error {
 	if p == nil {
 		return errNoPrincipal
 	}
-	var ok bool
-	switch g.kind {
-	case AllRoles:
-		ok = all(g.values, p.HasRole)
-	case AnyRole:
-		ok = slices.ContainsFunc(g.values, p.HasRole)
-	case AllScopes:
-		ok = all(g.values, p.HasScope)
-	case AllPermissions:
-		ok = all(g.values, p.HasPermission)
-	}
-	if ok {
+	if g.rule.Allows(p) {
 		return nil
 	}
 	return g.denied
-}
-
-func all(values []string, has func(string) bool) bool {
-	for _, v := range values {
-		if !has(v) {
-			return false
-		}
-	}
-	return true
 }
