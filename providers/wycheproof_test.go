@@ -1,6 +1,7 @@
 package providers
 
-// Project Wycheproof JOSE vectors (SECURITY.md §4 B 38–39, D 65–77, E 79).
+// Project Wycheproof JOSE vectors (SECURITY.md#attacks-signature and
+// SECURITY.md#attacks-keys).
 // The data is a verbatim copy of upstream files in testdata/wycheproof/
 // (see its README.md for the commit, the licence and the file list), checked
 // against testdata/wycheproof/SHA256SUMS by TestWycheproofDataUnmodified.
@@ -8,8 +9,8 @@ package providers
 // JWS and JWK vectors run at the signature layer — Verify's framing and
 // verifySigned — because their payloads ("foo", "Test", empty) are not claim
 // sets. Keys come from the group's JWK or JWK Set through ParseKeys and are
-// bound by BindKeys to all 13 algorithms (SECURITY.md §6: every alg allowed,
-// the key's "alg" binding it, "use"/"key_ops" honoured).
+// bound by BindKeys to all 13 algorithms (every alg allowed, the key's "alg"
+// binding it, "use"/"key_ops" honoured).
 
 import (
 	"bytes"
@@ -210,8 +211,8 @@ type anomaly struct {
 	reason string
 }
 
-// jwsAnomalies is SECURITY.md §2.5 / the data README: the label problems of
-// json_web_signature_test.json.
+// jwsAnomalies lists the label problems of json_web_signature_test.json
+// (SECURITY.md#wycheproof, testdata/wycheproof/README.md).
 var jwsAnomalies = map[int]anomaly{
 	346: {false, "RFC 7520 Figure 20: key alg PS256, token alg PS384; a key bound to one alg must reject (RFC 8725 §3.1)"},
 	350: {false, "RFC 7520 Figure 20 with key_ops: key alg PS256, token alg PS384; a key bound to one alg must reject"},
@@ -363,19 +364,19 @@ func checkVerdict(t *testing.T, counts *wycheproofCounts, id int, comment, label
 	}
 	// A JWS with an empty payload is valid at the JWS level, but a JWT
 	// always has a claims object, and frame refuses empty segments
-	// (SECURITY.md §4 B 26 "h..s", 32). Derived from the token, not from
+	// (SECURITY.md#framing). Derived from the token, not from
 	// tcIds, and only passed when the signature really verifies.
 	if want && v != nil && emptyPayload(token) {
 		counts.suppressed++
 		if !errors.Is(err, errEmptySegment) {
-			t.Errorf("tc%d %s: empty payload: accepted=%v, err %v; want frame to refuse it (errEmptySegment, SECURITY.md §4 B 26)", id, comment, accepted, err)
+			t.Errorf("tc%d %s: empty payload: accepted=%v, err %v; want frame to refuse it (errEmptySegment, SECURITY.md#framing)", id, comment, accepted, err)
 			return
 		}
 		if uerr := jwsLayerUnframed(v, token); uerr != nil {
 			t.Errorf("tc%d %s: empty payload refused by frame, but the signature does not verify either: %v", id, comment, uerr)
 			return
 		}
-		t.Logf("SUPPRESSED tc%d %s: labelled valid; empty payload refused by frame by design (SECURITY.md §4 B 26, 32); the signature itself verifies", id, comment)
+		t.Logf("SUPPRESSED tc%d %s: labelled valid; empty payload refused by frame by design (SECURITY.md#framing); the signature itself verifies", id, comment)
 		return
 	}
 	if accepted != want {
@@ -390,8 +391,8 @@ func emptyPayload(token string) bool {
 
 // TestWycheproofJWE: every JWE of json_web_encryption_test.json and of the
 // jwe_* groups of json_web_crypto_test.json — valid ones included — is
-// refused by Verify and by BearerToken + Verify (SECURITY.md §4 B 38, 39,
-// §2.5 5). JSON-serialized ones never get past BearerToken.
+// refused by Verify and by BearerToken + Verify (SECURITY.md#attacks-framing).
+// JSON-serialized ones never get past BearerToken.
 func TestWycheproofJWE(t *testing.T) {
 	v := jweTestVerifier(t)
 	for _, f := range []struct {
