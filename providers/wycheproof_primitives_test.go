@@ -1,7 +1,7 @@
 package providers
 
 // Wycheproof's related_primitives_v1/ vectors run straight against
-// verifySignature (SECURITY.md §4 D 66–73, §6): raw ECDSA P1363, Ed25519,
+// verifySignature (SECURITY.md#attacks-signature): raw ECDSA P1363, Ed25519,
 // RSA PKCS#1 v1.5, RSA-PSS and HMAC, with keys built by PublicKey and
 // SecretKey and bound to the JWS algorithm of the file.
 

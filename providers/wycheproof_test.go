@@ -1,23 +1,26 @@
 package providers
 
-// Project Wycheproof JOSE vectors (SECURITY.md §4 B 38–39, D 65–77, E 79).
-// The data lives outside the module, in ../shared/testdata/wycheproof/ seen
-// from the repository root (see its README); it is read in place, never
-// copied.
+// Project Wycheproof JOSE vectors (SECURITY.md#attacks-signature and
+// SECURITY.md#attacks-keys).
+// The data is a verbatim copy of upstream files in testdata/wycheproof/
+// (see its README.md for the commit, the licence and the file list), checked
+// against testdata/wycheproof/SHA256SUMS by TestWycheproofDataUnmodified.
 //
 // JWS and JWK vectors run at the signature layer — Verify's framing and
 // verifySigned — because their payloads ("foo", "Test", empty) are not claim
 // sets. Keys come from the group's JWK or JWK Set through ParseKeys and are
-// bound by BindKeys to all 13 algorithms (SECURITY.md §6: every alg allowed,
-// the key's "alg" binding it, "use"/"key_ops" honoured).
+// bound by BindKeys to all 13 algorithms (every alg allowed, the key's "alg"
+// binding it, "use"/"key_ops" honoured).
 
 import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -28,36 +31,10 @@ import (
 	"github.com/authgate/authgate/internal/jwttest"
 )
 
-// wycheproofDir returns the Wycheproof data directory: ../shared/testdata/
-// wycheproof next to the repository root, which is found by walking up
-// from the working directory to go.mod.
-func wycheproofDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("os.Getwd: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("wycheproof: no go.mod above the test's working directory; cannot locate the repository root")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "testdata", "wycheproof")
-	if _, err := os.Stat(filepath.Join(data, "testvectors_v1", "json_web_signature_test.json")); err != nil {
-		// The vectors live beside the repository, not in it. CI (which sets
-		// AUTHGATE_INTEROP) must have them; a lone clone skips loudly.
-		if os.Getenv("AUTHGATE_INTEROP") == "" {
-			t.Skipf("wycheproof: test vectors not found at %s (they live in ../shared/testdata/wycheproof beside the repository); skipped", data)
-		}
-		t.Fatalf("wycheproof: test vectors missing at %s (expected the shared data next to the repository, see ../shared/testdata/wycheproof/README.md): %v", data, err)
-	}
-	return data
-}
+// wycheproofDir is the Wycheproof data directory, relative to this
+// package (go test runs a package's tests in its own directory). The files
+// are part of the module, so a missing one fails the test that reads it.
+const wycheproofDir = "testdata/wycheproof"
 
 // wycheproofJOSE is the shape shared by the four JOSE files.
 type wycheproofJOSE struct {
@@ -79,9 +56,9 @@ type wycheproofJOSE struct {
 
 func loadWycheproof(t testing.TB, rel string, v any) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(wycheproofDir(t), rel))
+	data, err := os.ReadFile(filepath.Join(wycheproofDir, filepath.FromSlash(rel)))
 	if err != nil {
-		t.Fatalf("wycheproof: %v", err)
+		t.Fatalf("wycheproof: reading the vectors (they ship in providers/%s): %v", wycheproofDir, err)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("wycheproof: decoding %s: %v", rel, err)
@@ -234,8 +211,8 @@ type anomaly struct {
 	reason string
 }
 
-// jwsAnomalies is SECURITY.md §2.5 / the data README: the label problems of
-// json_web_signature_test.json.
+// jwsAnomalies lists the label problems of json_web_signature_test.json
+// (SECURITY.md#wycheproof, testdata/wycheproof/README.md).
 var jwsAnomalies = map[int]anomaly{
 	346: {false, "RFC 7520 Figure 20: key alg PS256, token alg PS384; a key bound to one alg must reject (RFC 8725 §3.1)"},
 	350: {false, "RFC 7520 Figure 20 with key_ops: key alg PS256, token alg PS384; a key bound to one alg must reject"},
@@ -387,19 +364,19 @@ func checkVerdict(t *testing.T, counts *wycheproofCounts, id int, comment, label
 	}
 	// A JWS with an empty payload is valid at the JWS level, but a JWT
 	// always has a claims object, and frame refuses empty segments
-	// (SECURITY.md §4 B 26 "h..s", 32). Derived from the token, not from
+	// (SECURITY.md#framing). Derived from the token, not from
 	// tcIds, and only passed when the signature really verifies.
 	if want && v != nil && emptyPayload(token) {
 		counts.suppressed++
 		if !errors.Is(err, errEmptySegment) {
-			t.Errorf("tc%d %s: empty payload: accepted=%v, err %v; want frame to refuse it (errEmptySegment, SECURITY.md §4 B 26)", id, comment, accepted, err)
+			t.Errorf("tc%d %s: empty payload: accepted=%v, err %v; want frame to refuse it (errEmptySegment, SECURITY.md#framing)", id, comment, accepted, err)
 			return
 		}
 		if uerr := jwsLayerUnframed(v, token); uerr != nil {
 			t.Errorf("tc%d %s: empty payload refused by frame, but the signature does not verify either: %v", id, comment, uerr)
 			return
 		}
-		t.Logf("SUPPRESSED tc%d %s: labelled valid; empty payload refused by frame by design (SECURITY.md §4 B 26, 32); the signature itself verifies", id, comment)
+		t.Logf("SUPPRESSED tc%d %s: labelled valid; empty payload refused by frame by design (SECURITY.md#framing); the signature itself verifies", id, comment)
 		return
 	}
 	if accepted != want {
@@ -414,8 +391,8 @@ func emptyPayload(token string) bool {
 
 // TestWycheproofJWE: every JWE of json_web_encryption_test.json and of the
 // jwe_* groups of json_web_crypto_test.json — valid ones included — is
-// refused by Verify and by BearerToken + Verify (SECURITY.md §4 B 38, 39,
-// §2.5 5). JSON-serialized ones never get past BearerToken.
+// refused by Verify and by BearerToken + Verify (SECURITY.md#attacks-framing).
+// JSON-serialized ones never get past BearerToken.
 func TestWycheproofJWE(t *testing.T) {
 	v := jweTestVerifier(t)
 	for _, f := range []struct {
@@ -552,5 +529,51 @@ func TestWycheproofPrivateJWKStripping(t *testing.T) {
 		if compared == 0 {
 			t.Errorf("%s: no group compared", name)
 		}
+	}
+}
+
+// TestWycheproofDataUnmodified: the vectors are byte for byte the upstream
+// files listed in testdata/wycheproof/SHA256SUMS, and the directory holds
+// nothing else beyond README.md, SHA256SUMS and .gitattributes, so a verdict above is a
+// verdict on Wycheproof's data and not on a local edit of it.
+func TestWycheproofDataUnmodified(t *testing.T) {
+	sums, err := os.ReadFile(filepath.Join(wycheproofDir, "SHA256SUMS"))
+	if err != nil {
+		t.Fatalf("wycheproof: %v", err)
+	}
+	listed := map[string]bool{}
+	for i, line := range strings.Split(strings.TrimSuffix(string(sums), "\n"), "\n") {
+		want, name, ok := strings.Cut(line, "  ")
+		if !ok || len(want) != 64 || name == "" || listed[name] {
+			t.Fatalf("SHA256SUMS line %d: %q is not `<sha256>  <path>` naming a new file", i+1, line)
+		}
+		listed[name] = true
+		data, err := os.ReadFile(filepath.Join(wycheproofDir, filepath.FromSlash(name)))
+		if err != nil {
+			t.Errorf("wycheproof: %v", err)
+			continue
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(data)); got != want {
+			t.Errorf("sha256(%s) = %s, want %s (the file must stay as upstream published it)", name, got, want)
+		}
+	}
+	err = filepath.WalkDir(wycheproofDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(wycheproofDir, path)
+		if err != nil {
+			return err
+		}
+		if rel = filepath.ToSlash(rel); rel != "README.md" && rel != "SHA256SUMS" && rel != ".gitattributes" && !listed[rel] {
+			t.Errorf("%s/%s is not listed in SHA256SUMS", wycheproofDir, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walking %s: %v", wycheproofDir, err)
+	}
+	if len(listed) != 18 {
+		t.Errorf("SHA256SUMS lists %d files, want 18 (LICENSE, 4 JOSE files, 13 primitive files)", len(listed))
 	}
 }
