@@ -85,7 +85,7 @@ func newApp(ctx context.Context, dsn string) (_ *app, err error) {
 			a.close()
 		}
 	}()
-	if a.apiKey, _, err = keys.Issue(ctx, apikey.Key{Name: "quickstart", Subject: "quickstart-bot", Roles: []string{"editor"}}); err != nil {
+	if a.apiKey, _, err = keys.Manager().Issue(ctx, apikey.Key{Name: "quickstart", Subject: "quickstart-bot", Roles: []string{"editor"}}); err != nil {
 		return nil, err
 	}
 	jwt, err := static.New(static.Config{
