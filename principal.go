@@ -1,6 +1,7 @@
 package authgate
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -9,45 +10,76 @@ import (
 // Principal is the verified identity behind a request, in one normalized
 // shape for every provider. It is built per request and never shared between
 // requests.
+//
+// Its JSON encoding (see MarshalJSON) uses the snake_case names in the field
+// tags; it never includes User.
 type Principal struct {
 	// Provider is the name of the authenticator that verified the
 	// credential ("static", "auth0", "keycloak", "apikey", …). Together with
 	// Issuer and Subject it identifies the principal: the same Subject from
 	// two providers is two different principals.
-	Provider string
+	Provider string `json:"provider"`
 	// Method is how the credential was presented: "jwt", "apikey",
 	// "firebase", "session_cookie", …
-	Method string
+	Method string `json:"method"`
 	// Subject is the verified subject (the token's "sub", the API key's
 	// owner).
-	Subject string
+	Subject string `json:"subject"`
 	// Issuer is the verified token issuer ("iss"); empty for API keys.
-	Issuer string
+	Issuer string `json:"issuer"`
 	// Audience is the verified token audience ("aud") as a list.
-	Audience []string
+	Audience []string `json:"audience"`
 	// Email, Name and Tenant come from the provider's claims when present.
-	Email  string
-	Name   string
-	Tenant string
+	Email  string `json:"email"`
+	Name   string `json:"name"`
+	Tenant string `json:"tenant"`
 	// Roles, Scopes and Permissions are what guards check.
-	Roles       []string
-	Scopes      []string
-	Permissions []string
+	Roles       []string `json:"roles"`
+	Scopes      []string `json:"scopes"`
+	Permissions []string `json:"permissions"`
 	// Claims holds every verified claim of a token (JSON numbers are
 	// float64, objects map[string]any, arrays []any).
-	Claims map[string]any
+	Claims map[string]any `json:"claims,omitempty"`
 	// Header is the token's protected header.
-	Header map[string]any
+	Header map[string]any `json:"header,omitempty"`
 	// CredentialID identifies the credential presented when it has a
 	// stable, non-secret identifier: the API key's ID (a token's jti may go
 	// in Claims). Empty when unknown.
-	CredentialID string
+	CredentialID string `json:"credential_id"`
 	// ExpiresAt and IssuedAt are the token's exp and iat (zero when absent).
-	ExpiresAt time.Time
-	IssuedAt  time.Time
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	IssuedAt  time.Time `json:"issued_at,omitzero"`
 	// User is what a resolver returned (see Resolve): the application's own
-	// user object.
-	User any
+	// user object. It is never JSON-encoded with the principal: it may hold
+	// what the application keeps from its users (a password hash, internal
+	// flags), and a handler that answers with the principal must not leak
+	// it; encode it yourself where you mean to.
+	User any `json:"-"`
+}
+
+// MarshalJSON encodes the principal with the names of its field tags.
+// Every string and list field is always present, and a list without
+// elements is [] rather than null, so a client can read "roles" or "scopes"
+// without checking for null first; Claims and Header are left out when
+// empty, ExpiresAt and IssuedAt when zero, and User always. It returns the
+// error of encoding a claim or header value.
+func (p Principal) MarshalJSON() ([]byte, error) {
+	type fields Principal // the same fields and tags, without this method
+	f := fields(p)
+	f.Audience = orEmpty(f.Audience)
+	f.Roles = orEmpty(f.Roles)
+	f.Scopes = orEmpty(f.Scopes)
+	f.Permissions = orEmpty(f.Permissions)
+	return json.Marshal(f)
+}
+
+// orEmpty returns s, or an empty non-nil list for a nil s, which JSON
+// encodes as [] instead of null.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // HasRole reports whether the principal has the role exactly (case-sensitive).

@@ -33,6 +33,7 @@ type Authenticator struct {
 	requireExpiry bool
 	limiter       *failureLimiter // nil when disabled
 	clientIP      func(*http.Request) string
+	keys          *Manager // shares hasher with a, evicts from a's cache
 }
 
 var _ authgate.Describer = (*Authenticator)(nil)
@@ -90,6 +91,10 @@ func New(store Store, cfg Config) (*Authenticator, error) {
 	if cfg.FailureLimit > 0 {
 		a.limiter = newFailureLimiter(cfg.FailureLimit, cfg.FailureWindow)
 		a.clientIP = cfg.ClientIP
+	}
+	a.keys = newManager(store, cfg, a.hasher)
+	if a.cache != nil {
+		a.keys.evict = a.cache.evictID
 	}
 	if cfg.LastUsedInterval > 0 {
 		a.usage = newUsageRecorder(store, cfg.LastUsedInterval, cfg.Now, cfg.Logger)
@@ -266,28 +271,11 @@ func (a *Authenticator) fail(kind, cause error) error {
 	return &authgate.Error{Provider: a.name, Kind: kind, Schemes: a.schemes, Err: cause}
 }
 
-// Issue creates a key with this authenticator's prefix in its store, hashed
-// exactly as Authenticate hashes (with the pepper, if any), and returns its
-// plaintext — to show once, never to store — and the Key as stored. The
-// rules for k are those of the package-level Issue; with
-// Config.RequireExpiry, k.ExpiresAt is required.
-func (a *Authenticator) Issue(ctx context.Context, k Key) (string, Key, error) {
-	return issue(ctx, a.store, a.prefix, a.hasher, a.now(), a.requireExpiry, k)
-}
-
-// Revoke revokes the key with that ID in the store and drops it from this
-// authenticator's cache, so it stops working here at once (other instances
-// sharing the store stop within Config.CacheTTL). It returns an error
-// wrapping ErrNotFound for an unknown ID, or the store's error.
-func (a *Authenticator) Revoke(ctx context.Context, id string) error {
-	if err := a.store.Revoke(ctx, id); err != nil {
-		return fmt.Errorf("apikey: revoke: %w", err)
-	}
-	if a.cache != nil {
-		a.cache.evictID(id)
-	}
-	return nil
-}
+// Manager returns the Manager of this authenticator's store and Config: the
+// keys it issues are hashed exactly as Authenticate looks them up, and the
+// keys it revokes stop working here at once (other instances sharing the
+// store stop within Config.CacheTTL).
+func (a *Authenticator) Manager() *Manager { return a.keys }
 
 // Flush writes the pending last-use times that are due: a key written less
 // than Config.LastUsedInterval ago waits. The background writer calls it

@@ -147,7 +147,7 @@ func TestUniformFailure(t *testing.T) {
 	f := newFixture(t, apikey.Config{})
 	valid, _ := f.issue(t, apikey.Key{})
 	revoked, rk := f.issue(t, apikey.Key{})
-	f.auth.Revoke(context.Background(), rk.ID)
+	f.auth.Manager().Revoke(context.Background(), rk.ID)
 	expired, _ := f.issue(t, apikey.Key{ExpiresAt: f.clock.Now().Add(time.Minute)})
 	f.clock.Add(time.Minute)
 	unknown, _ := apikey.GenerateKey("sk_live")
@@ -240,13 +240,13 @@ func TestRevocationLatency(t *testing.T) {
 		t.Fatalf("new key after old revoked: %v", err)
 	}
 	// Through the authenticator: immediately.
-	if err := f.auth.Revoke(context.Background(), f.mustID(t, newKey)); err != nil {
+	if err := f.auth.Manager().Revoke(context.Background(), f.mustID(t, newKey)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.auth.Authenticate(withKey(newKey)); !errors.Is(err, authgate.ErrRevoked) {
-		t.Fatalf("right after Authenticator.Revoke: %v, want ErrRevoked", err)
+		t.Fatalf("right after Authenticator.Manager().Revoke: %v, want ErrRevoked", err)
 	}
-	if err := f.auth.Revoke(context.Background(), "nope"); !errors.Is(err, apikey.ErrNotFound) {
+	if err := f.auth.Manager().Revoke(context.Background(), "nope"); !errors.Is(err, apikey.ErrNotFound) {
 		t.Fatalf("Revoke(unknown) = %v, want ErrNotFound", err)
 	}
 }
@@ -470,7 +470,11 @@ func TestPepper(t *testing.T) {
 	if _, err := f.auth.Authenticate(withKey(key)); err != nil {
 		t.Fatalf("peppered key: %v", err)
 	}
-	plain, _, err := apikey.Issue(context.Background(), f.store, "sk_live", apikey.Key{Subject: "bob"})
+	unpeppered, err := apikey.NewManager(f.store, apikey.Config{Prefix: "sk_live"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := unpeppered.Issue(context.Background(), apikey.Key{Subject: "bob"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -642,7 +646,7 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Go(func() {
 		for i, id := range ids[:8] {
-			if err := f.auth.Revoke(context.Background(), id); err != nil {
+			if err := f.auth.Manager().Revoke(context.Background(), id); err != nil {
 				errc <- err
 			}
 			f.issue(t, apikey.Key{Name: fmt.Sprint(i)})
@@ -676,7 +680,7 @@ func TestTimingBand(t *testing.T) {
 		f.issue(t, apikey.Key{})
 	}
 	revoked, rk := f.issue(t, apikey.Key{})
-	f.auth.Revoke(context.Background(), rk.ID)
+	f.auth.Manager().Revoke(context.Background(), rk.ID)
 	expired, _ := f.issue(t, apikey.Key{ExpiresAt: f.clock.Now().Add(time.Second)})
 	f.clock.Add(time.Second)
 	unknown, _ := apikey.GenerateKey("sk_live")

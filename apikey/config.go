@@ -38,8 +38,9 @@ type Config struct {
 	// Pepper, when set, is a server-side secret of at least 32 bytes kept
 	// outside the key store: digests become HMAC-SHA256(Pepper, key), so a
 	// stolen database alone cannot even confirm a guessed key. Changing it
-	// invalidates every key issued before. Issue keys with
-	// Authenticator.Issue so they are hashed the same way.
+	// invalidates every key issued before. Issue keys with a Manager of the
+	// same Config (Authenticator.Manager or NewManager), which hashes them
+	// the same way.
 	Pepper []byte
 	// CacheTTL is how long a valid key is served from memory without asking
 	// the store, and so the longest a key revoked behind the
@@ -56,7 +57,7 @@ type Config struct {
 	// applies too); default 2 s. A lookup that times out is ErrUnavailable.
 	LookupTimeout time.Duration
 	// RequireExpiry rejects keys that have no expiry, and makes
-	// Authenticator.Issue refuse to create them.
+	// Manager.Issue refuse to create them.
 	RequireExpiry bool
 	// FailureLimit, when positive, is how many failed attempts a client (see
 	// ClientIP) may make in one FailureWindow; its further attempts in that

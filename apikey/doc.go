@@ -20,8 +20,10 @@
 //
 // A [Store] never sees a plaintext key: it keeps a [Digest] — HMAC-SHA256
 // keyed with the server-side [Config].Pepper when one is configured, else
-// SHA-256 — and finds keys by that digest. The plaintext is returned once, by
-// [Authenticator.Issue] (or [Issue] when no pepper is used). [NewMemoryStore]
+// SHA-256 — and finds keys by that digest. A [Manager] issues, lists and
+// revokes keys: built from the same [Config] as the [Authenticator] (or
+// taken from it with [Authenticator.Manager]), it hashes a new key exactly as
+// that authenticator looks it up, and returns the plaintext once. [NewMemoryStore]
 // is the in-memory store; package apikey/sqlstore keeps keys in SQLite or
 // PostgreSQL; package apikey/storetest is the conformance suite every store
 // should pass.
@@ -53,7 +55,7 @@
 // Valid keys are cached for [Config].CacheTTL (10 s by default, at most one
 // minute), so a database-backed check costs about as much as an in-memory
 // one; a key revoked in the store stops working within that TTL, and at once
-// when revoked through [Authenticator.Revoke]. Last use is recorded in
+// when revoked through the authenticator's own [Authenticator.Manager]. Last use is recorded in
 // batches: at most one store write per key per [Config].LastUsedInterval,
 // flushed on [Authenticator.Close]; a failing write never fails a request.
 //

@@ -21,7 +21,7 @@ func Example() {
 	defer auth.Close()
 
 	// Issue a key: show the plaintext once, keep only the Key.
-	plaintext, key, err := auth.Issue(ctx, apikey.Key{Name: "deploy bot", Subject: "svc-deploy", Scopes: []string{"deploy"}})
+	plaintext, key, err := auth.Manager().Issue(ctx, apikey.Key{Name: "deploy bot", Subject: "svc-deploy", Scopes: []string{"deploy"}})
 	if err != nil {
 		panic(err)
 	}
@@ -35,7 +35,7 @@ func Example() {
 	fmt.Println(p.Method, p.Subject, p.Scopes, p.CredentialID == key.ID)
 
 	// Revoked: the same 401 as an unknown key.
-	if err := auth.Revoke(ctx, key.ID); err != nil {
+	if err := auth.Manager().Revoke(ctx, key.ID); err != nil {
 		panic(err)
 	}
 	_, err = auth.Authenticate(r)
@@ -45,14 +45,45 @@ func Example() {
 	// 401 invalid_token Invalid API key revoked
 }
 
-func ExampleIssue() {
-	store := apikey.NewMemoryStore()
-	plaintext, key, err := apikey.Issue(context.Background(), store, "sk_test", apikey.Key{Subject: "alice"})
+// An administration tool and the server share one Config: the keys the
+// tool's Manager issues are hashed with the same pepper the server's
+// Authenticator looks them up with.
+func ExampleManager() {
+	ctx := context.Background()
+	store := apikey.NewMemoryStore() // in production, a shared database
+	cfg := apikey.Config{Prefix: "sk_test", Pepper: []byte("a server-side secret of 32+ bytes")}
+
+	admin, err := apikey.NewManager(store, cfg)
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(strings.HasPrefix(plaintext, "sk_test_"), len(plaintext), key.Subject)
-	// Output: true 44 alice
+	plaintext, key, err := admin.Issue(ctx, apikey.Key{Name: "ci", Subject: "svc-ci"})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.HasPrefix(plaintext, "sk_test_"), len(plaintext))
+
+	auth, err := apikey.New(store, cfg)
+	if err != nil {
+		panic(err)
+	}
+	defer auth.Close()
+	r := httptest.NewRequest("GET", "/builds", nil)
+	r.Header.Set("X-API-Key", plaintext)
+	p, err := auth.Authenticate(r)
+	fmt.Println(p.Subject, p.CredentialID == key.ID, err)
+
+	keys, err := admin.List(ctx)
+	if err != nil {
+		panic(err)
+	}
+	for _, k := range keys {
+		fmt.Println(k.Name, k.Subject, k.RevokedAt.IsZero())
+	}
+	// Output:
+	// true 44
+	// svc-ci true <nil>
+	// ci svc-ci true
 }
 
 func ExampleCheckFormat() {

@@ -111,7 +111,7 @@ func (f *fixture) issue(t testing.TB, k apikey.Key) (string, apikey.Key) {
 	if k.Subject == "" {
 		k.Subject = "alice"
 	}
-	p, key, err := f.auth.Issue(context.Background(), k)
+	p, key, err := f.auth.Manager().Issue(context.Background(), k)
 	if err != nil {
 		t.Fatalf("Issue = %v", err)
 	}
@@ -130,7 +130,11 @@ func timeDuration(n int64) time.Duration { return time.Duration(n) }
 // fixture store holds.
 func validUnknownKey(t testing.TB, prefix string) string {
 	t.Helper()
-	p, _, err := apikey.Issue(context.Background(), apikey.NewMemoryStore(), prefix, apikey.Key{Subject: "nobody"})
+	m, err := apikey.NewManager(apikey.NewMemoryStore(), apikey.Config{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := m.Issue(context.Background(), apikey.Key{Subject: "nobody"})
 	if err != nil {
 		t.Fatal(err)
 	}

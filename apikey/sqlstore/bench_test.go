@@ -15,8 +15,12 @@ func BenchmarkLookup(b *testing.B) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		b.Run(backend, func(b *testing.B) {
 			s := openBackend(b, backend)
-			// Issue hashes without a pepper: the digest is SHA-256(key).
-			plain, _, err := apikey.Issue(context.Background(), s, "sk", apikey.Key{Subject: "alice", Roles: []string{"admin"}})
+			// Without a pepper the digest is SHA-256(key).
+			m, err := apikey.NewManager(s, apikey.Config{Prefix: "sk"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			plain, _, err := m.Issue(context.Background(), apikey.Key{Subject: "alice", Roles: []string{"admin"}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -49,7 +53,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.Cleanup(func() { a.Close() })
-				plain, _, err := a.Issue(context.Background(), apikey.Key{Subject: "alice", Roles: []string{"admin"}, Scopes: []string{"x"}})
+				plain, _, err := a.Manager().Issue(context.Background(), apikey.Key{Subject: "alice", Roles: []string{"admin"}, Scopes: []string{"x"}})
 				if err != nil {
 					b.Fatal(err)
 				}

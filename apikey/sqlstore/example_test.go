@@ -28,7 +28,7 @@ func ExampleOpen() {
 	}
 	defer auth.Close()
 
-	plaintext, key, err := auth.Issue(ctx, apikey.Key{Name: "quickstart", Subject: "alice", Roles: []string{"admin"}})
+	plaintext, key, err := auth.Manager().Issue(ctx, apikey.Key{Name: "quickstart", Subject: "alice", Roles: []string{"admin"}})
 	if err != nil {
 		panic(err)
 	}

@@ -136,7 +136,11 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, k, err := apikey.Issue(ctx, s, "sk_test", apikey.Key{Subject: "alice"})
+	m, err := apikey.NewManager(s, apikey.Config{Prefix: "sk_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, k, err := m.Issue(ctx, apikey.Key{Subject: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +185,7 @@ func TestPlaintextNeverStored(t *testing.T) {
 	}
 	var plaintexts []string
 	for i := range 20 {
-		p, k, err := a.Issue(ctx, apikey.Key{Subject: "owner", Roles: []string{"r"}})
+		p, k, err := a.Manager().Issue(ctx, apikey.Key{Subject: "owner", Roles: []string{"r"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +196,7 @@ func TestPlaintextNeverStored(t *testing.T) {
 			t.Fatalf("Authenticate(issued key) = %v", err)
 		}
 		if i%2 == 0 {
-			if err := a.Revoke(ctx, k.ID); err != nil {
+			if err := a.Manager().Revoke(ctx, k.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -233,7 +237,7 @@ func TestStoreDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _, err := a.Issue(ctx, apikey.Key{Subject: "alice"})
+	p, _, err := a.Manager().Issue(ctx, apikey.Key{Subject: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,7 +134,7 @@ func apikeyCreate(e *env, args []string) int {
 		return e.fail("apikey create", err)
 	}
 	defer g.Close()
-	plaintext, k, err := p.keys.Issue(e.ctx, apikey.Key{
+	plaintext, k, err := p.keys.Manager().Issue(e.ctx, apikey.Key{
 		ID: *id, Name: *name, Subject: *subject, Tenant: *tenant,
 		Roles: roles, Scopes: scopes, ExpiresAt: exp,
 	})
@@ -164,7 +164,7 @@ func apikeyList(e *env, args []string) int {
 		return e.fail("apikey list", err)
 	}
 	defer g.Close()
-	keys, err := p.store.List(e.ctx)
+	keys, err := p.keys.Manager().List(e.ctx)
 	if err != nil {
 		return e.fail("apikey list", err)
 	}
@@ -202,7 +202,7 @@ func apikeyRevoke(e *env, args []string) int {
 		return e.fail("apikey revoke", err)
 	}
 	defer g.Close()
-	if err := p.keys.Revoke(e.ctx, pos[0]); err != nil {
+	if err := p.keys.Manager().Revoke(e.ctx, pos[0]); err != nil {
 		return e.fail("apikey revoke", err)
 	}
 	fmt.Fprintf(e.stdout, "revoked key %s\n", pos[0])

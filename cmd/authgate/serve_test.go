@@ -65,7 +65,7 @@ func newGateway(t *testing.T, config string) *gatewayFixture {
 // issue creates an API key in the fixture's store.
 func (gf *gatewayFixture) issue(t *testing.T, k apikey.Key) string {
 	t.Helper()
-	key, _, err := gf.g.byName["keys"].keys.Issue(context.Background(), k)
+	key, _, err := gf.g.byName["keys"].keys.Manager().Issue(context.Background(), k)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func newServer(ctx context.Context, s settings) (_ *server, err error) {
 			srv.close()
 		}
 	}()
-	if srv.apiKey, _, err = keys.Issue(ctx, apikey.Key{Name: "example", Subject: "svc-reports", Scopes: []string{"orders:read"}}); err != nil {
+	if srv.apiKey, _, err = keys.Manager().Issue(ctx, apikey.Key{Name: "example", Subject: "svc-reports", Scopes: []string{"orders:read"}}); err != nil {
 		return nil, err
 	}
 	auths = append(auths, keys)

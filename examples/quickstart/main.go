@@ -7,7 +7,9 @@
 //
 // It generates a development key pair at start, creates an API key in a
 // SQLite file (only its hash is stored), and prints ready-to-paste tokens,
-// the API key and curl lines. Articles live in memory.
+// the API key and curl lines. Tokens and key expire after 12 hours; each run
+// replaces the key of the run before, so the file never collects live keys.
+// Articles live in memory.
 package main
 
 import (
@@ -42,6 +44,11 @@ import (
 const (
 	issuerURL = "https://quickstart.authgate.local/"
 	audience  = "articles-api"
+	// keyName marks the API key a run creates, so the next run can
+	// replace it.
+	keyName = "quickstart"
+	// lifetime is how long the printed tokens and API key are valid.
+	lifetime = 12 * time.Hour
 )
 
 func main() {
@@ -74,7 +81,7 @@ func newApp(ctx context.Context, dsn string) (_ *app, err error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := apikey.New(store, apikey.Config{Prefix: "ag_dev"})
+	keys, err := apikey.New(store, apikey.Config{Prefix: "ag_dev", RequireExpiry: true})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -85,7 +92,7 @@ func newApp(ctx context.Context, dsn string) (_ *app, err error) {
 			a.close()
 		}
 	}()
-	if a.apiKey, _, err = keys.Issue(ctx, apikey.Key{Name: "quickstart", Subject: "quickstart-bot", Roles: []string{"editor"}}); err != nil {
+	if a.apiKey, err = replaceKey(ctx, keys.Manager(), time.Now().Add(lifetime)); err != nil {
 		return nil, err
 	}
 	jwt, err := static.New(static.Config{
@@ -99,10 +106,10 @@ func newApp(ctx context.Context, dsn string) (_ *app, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.token, err = dev.Mint("ada", 12*time.Hour, map[string]any{"roles": []string{"editor"}, "name": "Ada"}); err != nil {
+	if a.token, err = dev.Mint("ada", lifetime, map[string]any{"roles": []string{"editor"}, "name": "Ada"}); err != nil {
 		return nil, err
 	}
-	if a.adminToken, err = dev.Mint("grace", 12*time.Hour, map[string]any{"roles": []string{"admin"}, "name": "Grace"}); err != nil {
+	if a.adminToken, err = dev.Mint("grace", lifetime, map[string]any{"roles": []string{"admin"}, "name": "Grace"}); err != nil {
 		return nil, err
 	}
 
@@ -122,21 +129,50 @@ func newApp(ctx context.Context, dsn string) (_ *app, err error) {
 		http.MethodGet:  nil,
 		http.MethodHead: nil,
 	}))
-	articles.GET("/", articleStore.list)
-	articles.GET("/:id", articleStore.get)
+	getAndHead(articles, "/", articleStore.list)
+	getAndHead(articles, "/:id", articleStore.get)
 	articles.POST("/", articleStore.create)
 	articles.PATCH("/:id", articleStore.update)
 	articles.DELETE("/:id", ginauth.RequireRoles("admin"), articleStore.delete)
 
-	api.GET("/me", ginauth.Require(jwtOrKey), func(c *gin.Context) {
+	// The principal's own JSON: lists are [] when empty, never null.
+	getAndHead(api, "/me", ginauth.Require(jwtOrKey), func(c *gin.Context) {
 		p, _ := ginauth.PrincipalFrom(c)
-		c.JSON(http.StatusOK, gin.H{
-			"provider": p.Provider, "method": p.Method, "subject": p.Subject, "issuer": p.Issuer,
-			"name": p.Name, "roles": p.Roles, "scopes": p.Scopes,
-		})
+		c.JSON(http.StatusOK, p)
 	})
 	a.handler = r
 	return a, nil
+}
+
+// getAndHead routes GET and HEAD of path to the same handlers, as net/http
+// does for a GET pattern: Gin routes HEAD only where told to, and a client
+// (or a health check) asking HEAD of a readable resource expects its
+// headers, not a 404.
+func getAndHead(g gin.IRoutes, path string, handlers ...gin.HandlerFunc) {
+	g.GET(path, handlers...)
+	g.HEAD(path, handlers...)
+}
+
+// replaceKey issues the run's API key, valid until exp, and then revokes the
+// keys earlier runs issued, so repeated runs leave one live key in the
+// store. It returns the new key's plaintext.
+func replaceKey(ctx context.Context, m *apikey.Manager, exp time.Time) (string, error) {
+	plaintext, k, err := m.Issue(ctx, apikey.Key{Name: keyName, Subject: "quickstart-bot", Roles: []string{"editor"}, ExpiresAt: exp})
+	if err != nil {
+		return "", err
+	}
+	old, err := m.List(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, o := range old {
+		if o.Name == keyName && o.Subject == k.Subject && o.ID != k.ID && o.RevokedAt.IsZero() {
+			if err := m.Revoke(ctx, o.ID); err != nil {
+				return "", err
+			}
+		}
+	}
+	return plaintext, nil
 }
 
 func run(ctx context.Context, addr, dsn string, out io.Writer) error {
@@ -153,8 +189,10 @@ func run(ctx context.Context, addr, dsn string, out io.Writer) error {
 	fmt.Fprintf(out, "authgate quickstart listening on %s\n\n", base)
 	fmt.Fprintf(out, "export TOKEN=%s\n", a.token)
 	fmt.Fprintf(out, "export ADMIN_TOKEN=%s\n", a.adminToken)
-	fmt.Fprintf(out, "export API_KEY=%s\n\n", a.apiKey)
+	fmt.Fprintf(out, "export API_KEY=%s\n", a.apiKey)
+	fmt.Fprintf(out, "# the tokens and the API key expire in %.0f hours; a new run replaces them\n\n", lifetime.Hours())
 	fmt.Fprintf(out, "curl %s/api/articles/\n", base)
+	fmt.Fprintf(out, "curl -I %s/api/articles/                          # HEAD works wherever GET does\n", base)
 	fmt.Fprintf(out, "curl -X POST %s/api/articles/ -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"title\":\"Hello\",\"body\":\"First post\"}'\n", base)
 	fmt.Fprintf(out, "curl -X PATCH %s/api/articles/1 -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"title\":\"Hello again\"}'\n", base)
 	fmt.Fprintf(out, "curl -X DELETE %s/api/articles/1 -H \"Authorization: Bearer $TOKEN\"        # 403: editors cannot delete\n", base)

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authgate/authgate/apikey"
+	"github.com/authgate/authgate/apikey/sqlstore"
 )
 
 func newTestApp(t *testing.T) *app {
@@ -102,6 +105,144 @@ func TestArticleViewSet(t *testing.T) {
 	}
 }
 
+// TestHEAD: HEAD is public wherever GET is, answers as GET does, and needs
+// the same credentials on /api/me.
+func TestHEAD(t *testing.T) {
+	a := newTestApp(t)
+	if w := do(t, a.handler, "POST", "/api/articles/", a.token, `{"title":"Hello"}`); w.Code != 201 {
+		t.Fatalf("POST = %d %s", w.Code, w.Body)
+	}
+	tests := []struct {
+		name, path, token string
+		want              int
+	}{
+		{"list", "/api/articles/", "", 200},
+		{"one", "/api/articles/1", "", 200},
+		{"missing", "/api/articles/9", "", 404},
+		{"me without credentials", "/api/me", "", 401},
+		{"me with a token", "/api/me", a.token, 200},
+		{"me with the API key", "/api/me", "key:" + a.apiKey, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			head := do(t, a.handler, "HEAD", tt.path, tt.token, "")
+			get := do(t, a.handler, "GET", tt.path, tt.token, "")
+			if head.Code != tt.want || get.Code != tt.want {
+				t.Fatalf("HEAD %s = %d, GET = %d, want %d", tt.path, head.Code, get.Code, tt.want)
+			}
+			if h, g := head.Header().Get("Content-Type"), get.Header().Get("Content-Type"); h != g {
+				t.Errorf("HEAD Content-Type = %q, GET = %q", h, g)
+			}
+		})
+	}
+}
+
+// TestMeJSON: /api/me answers the principal's JSON, lists as [] when
+// empty.
+func TestMeJSON(t *testing.T) {
+	a := newTestApp(t)
+	tests := []struct {
+		name, token string
+		want        []string
+	}{
+		{"API key", "key:" + a.apiKey, []string{`"method":"apikey"`, `"roles":["editor"]`, `"scopes":[]`, `"audience":[]`, `"permissions":[]`}},
+		{"token", a.token, []string{`"method":"jwt"`, `"subject":"ada"`, `"roles":["editor"]`, `"scopes":[]`, `"audience":["articles-api"]`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := do(t, a.handler, "GET", "/api/me", tt.token, "")
+			if w.Code != 200 {
+				t.Fatalf("/api/me = %d %s", w.Code, w.Body)
+			}
+			body := w.Body.String()
+			for _, want := range tt.want {
+				if !strings.Contains(body, want) {
+					t.Errorf("/api/me = %s, want it to hold %s", body, want)
+				}
+			}
+			if strings.Contains(body, "null") {
+				t.Errorf("/api/me = %s, holds a null", body)
+			}
+		})
+	}
+}
+
+// TestRepeatedRuns: every run replaces the key of the run before, so one
+// live key remains in the file however often the quickstart starts, and it
+// expires.
+func TestRepeatedRuns(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "keys.db")
+
+	// A key an earlier release left behind: same name, no expiry.
+	store, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := apikey.NewManager(store, apikey.Config{Prefix: "ag_dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, _, err := m.Issue(ctx, apikey.Key{Name: "quickstart", Subject: "quickstart-bot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A key of the user's own, which a run must leave alone.
+	_, mine, err := m.Issue(ctx, apikey.Key{Name: "mine", Subject: "me", ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	var keys []string
+	for run := range 3 {
+		a, err := newApp(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range append([]string{legacy}, keys...) {
+			if w := do(t, a.handler, "GET", "/api/me", "key:"+k, ""); w.Code != 401 {
+				t.Errorf("run %d: key %d of an earlier run = %d, want 401", run, i, w.Code)
+			}
+		}
+		if w := do(t, a.handler, "GET", "/api/me", "key:"+a.apiKey, ""); w.Code != 200 {
+			t.Errorf("run %d: its own key = %d, want 200", run, w.Code)
+		}
+		keys = append(keys, a.apiKey)
+		if err := a.close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	store, err = sqlstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if m, err = apikey.NewManager(store, apikey.Config{Prefix: "ag_dev"}); err != nil {
+		t.Fatal(err)
+	}
+	listed, err := m.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := 0
+	for _, k := range listed {
+		switch {
+		case k.ID == mine.ID && !k.RevokedAt.IsZero():
+			t.Errorf("the user's own key %s was revoked", k.ID)
+		case k.Name == "quickstart" && k.RevokedAt.IsZero():
+			live++
+			if k.ExpiresAt.IsZero() || k.ExpiresAt.After(time.Now().Add(lifetime)) {
+				t.Errorf("live quickstart key expires %v, want within %v", k.ExpiresAt, lifetime)
+			}
+		}
+	}
+	if live != 1 {
+		t.Errorf("%d live quickstart keys after 3 runs, want 1: %+v", live, listed)
+	}
+}
+
 // TestAPIKeyStoredHashed: the SQLite file never holds the plaintext key.
 func TestAPIKeyStoredHashed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.db")
@@ -158,7 +299,7 @@ func TestRun(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	text := out.String()
-	for _, want := range []string{"listening on http://127.0.0.1:", "export TOKEN=eyJ", "export ADMIN_TOKEN=eyJ", "export API_KEY=ag_dev_", "curl -X POST"} {
+	for _, want := range []string{"listening on http://127.0.0.1:", "export TOKEN=eyJ", "export ADMIN_TOKEN=eyJ", "export API_KEY=ag_dev_", "expire in 12 hours", "curl -I ", "curl -X POST"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
@@ -171,6 +312,14 @@ func TestRun(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("GET /api/articles/ = %d", resp.StatusCode)
+	}
+	resp, err = http.Head(base + "/api/articles/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("HEAD /api/articles/ = %d, want 200", resp.StatusCode)
 	}
 	cancel()
 	if err := <-done; err != nil {
