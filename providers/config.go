@@ -44,8 +44,11 @@ type VerifierConfig struct {
 	// DefaultLeeway (60 s), NoLeeway means none, at most MaxLeeway.
 	Leeway time.Duration
 	// TokenTypes lists the accepted "typ" header values, compared as media
-	// types (case-insensitive, "application/" optional). Empty accepts an
-	// absent typ or "JWT"; RFC 9068 access tokens need {"at+jwt"}.
+	// types (RFC 7515 §4.1.9): without regard to ASCII case, and with
+	// "application/" implied for a value that holds no "/" ("at+jwt" and
+	// "application/at+jwt" are one type, "text/plain" and
+	// "application/text/plain" two). Empty accepts an absent typ or "JWT";
+	// RFC 9068 access tokens need {"at+jwt"}.
 	TokenTypes []string
 	// CriticalHeaders lists header parameters the caller processes itself and
 	// that may therefore appear in "crit". Empty: any "crit" is rejected.

@@ -20,6 +20,9 @@ var (
 	errUnsignedCrit = errors.New(`an unsigned token must not carry "crit"`)
 )
 
+// jwtMediaType is the media type of a JWT (RFC 7519 §10.3.1), normalized.
+const jwtMediaType = "application/jwt"
+
 // checkHeader checks the protected header t.Header, which it records in
 // t.Algorithm, t.KeyID and t.Type, and returns the algorithm to verify
 // with. It is the one header check of both Verify and
@@ -69,7 +72,7 @@ func (v *Verifier) checkHeader(t *Token, unsigned bool) (*algorithm, error) {
 		if !ok {
 			return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "cty" is not a string`))
 		}
-		if mediaType(s) == "jwt" {
+		if isMediaType(s, jwtMediaType) {
 			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderNested)
 		}
 	}
@@ -94,15 +97,70 @@ func (v *Verifier) checkHeader(t *Token, unsigned bool) (*algorithm, error) {
 
 func (v *Verifier) typeAllowed(typ string) bool {
 	if v.typeSet == nil {
-		return typ == "" || mediaType(typ) == "jwt"
+		return typ == "" || isMediaType(typ, jwtMediaType)
 	}
-	return typ != "" && slices.Contains(v.typeSet, mediaType(typ))
+	if typ == "" {
+		return false
+	}
+	for _, want := range v.typeSet {
+		if isMediaType(typ, want) {
+			return true
+		}
+	}
+	return false
 }
 
-// mediaType normalizes a typ/cty value for comparison (RFC 7515 §4.1.9).
+// mediaType normalizes a configured typ value (RFC 7515 §4.1.9): ASCII
+// lower case, with "application/" prepended when the value holds no "/".
 func mediaType(s string) string {
-	s = strings.ToLower(s)
-	return strings.TrimPrefix(s, "application/")
+	s = lowerASCII(s)
+	if !strings.Contains(s, "/") {
+		s = "application/" + s
+	}
+	return s
+}
+
+// isMediaType reports whether a received typ or cty value names want, a
+// media type normalized by mediaType. RFC 7515 §4.1.9 implies
+// "application/" only for a value without a "/": "at+jwt" is
+// "application/at+jwt", while "text/plain" and "application/text/plain"
+// are two types. Case is ignored in ASCII only (media type names are
+// ASCII, RFC 6838 §4.2). It allocates nothing.
+func isMediaType(s, want string) bool {
+	if strings.IndexByte(s, '/') < 0 {
+		sub, ok := strings.CutPrefix(want, "application/")
+		return ok && equalFoldASCII(s, sub)
+	}
+	return equalFoldASCII(s, want)
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = lowerByte(c)
+	}
+	return string(b)
+}
+
+// equalFoldASCII reports whether a and b are equal when ASCII letters are
+// compared without case; other bytes must be equal.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lowerByte(a[i]) != lowerByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // critOK applies RFC 7515 §4.1.11: a non-empty array of distinct strings,
