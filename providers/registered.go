@@ -17,6 +17,8 @@ const (
 	maxSubjectLength = 255
 )
 
+var errNumericDate = errors.New("not a NumericDate in range")
+
 // checkClaims is step 6 of Verify: the registered claims (exp required and
 // not passed, nbf and iat not in the future, each within the leeway, and
 // neither after exp; aud or azp accepted; sub well formed), then the claim
@@ -93,20 +95,33 @@ func (v *Verifier) audienceOK(t *Token) bool {
 	return false
 }
 
-// numericDate reads a NumericDate claim (RFC 7519 §2): a JSON number of
-// seconds, fractions allowed, within [0, 9999-12-31]. Strings, booleans,
-// null and out-of-range numbers are errors.
+// NumericDate converts a NumericDate claim value (RFC 7519 §2) under the
+// verifier's rules for exp, nbf and iat: v must be a JSON number of seconds
+// since the epoch as Token.Claims holds it (a float64), fractions allowed,
+// within [0, 253402300799] (9999-12-31T23:59:59Z). For anything else —
+// strings, booleans, null, NaN, an out-of-range number, a missing claim
+// (nil) — it returns an error that names neither the claim nor its value,
+// for a provider to wrap under its own name ("auth_time": …).
+func NumericDate(v any) (time.Time, error) {
+	f, ok := v.(float64)
+	if !ok || math.IsNaN(f) || f < 0 || f > maxNumericDate {
+		return time.Time{}, errNumericDate
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), nil
+}
+
+// numericDate reads the NumericDate claim name of c, if present.
 func numericDate(c map[string]any, name string) (time.Time, bool, error) {
 	raw, present := c[name]
 	if !present {
 		return time.Time{}, false, nil
 	}
-	f, ok := raw.(float64)
-	if !ok || math.IsNaN(f) || f < 0 || f > maxNumericDate {
-		return time.Time{}, true, fmt.Errorf("%q is not a NumericDate in range", name)
+	t, err := NumericDate(raw)
+	if err != nil {
+		return time.Time{}, true, fmt.Errorf("%q: %w", name, err)
 	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), true, nil
+	return t, true, nil
 }
 
 // audience reads "aud": a non-empty string or a non-empty array of

@@ -59,6 +59,12 @@ func (v *Verifier) Issuer() string { return v.issuer }
 // Name returns the provider name used in errors.
 func (v *Verifier) Name() string { return v.name }
 
+// Leeway returns the clock skew the verifier tolerates for exp, nbf and
+// iat: DefaultLeeway when VerifierConfig.Leeway was 0, zero for NoLeeway,
+// the configured value otherwise. A provider checking a time claim of its
+// own (Firebase's auth_time) applies the same leeway.
+func (v *Verifier) Leeway() time.Duration { return v.leeway }
+
 func (v *Verifier) fail(kind, cause error) error {
 	return &authgate.Error{Provider: v.name, Kind: kind, Err: cause}
 }
