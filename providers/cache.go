@@ -5,7 +5,8 @@ import (
 	"maps"
 	"sync"
 	"time"
-	"unsafe"
+
+	"github.com/authgate/authgate/internal/bytesconv"
 )
 
 // Bounds of the verified-token cache.
@@ -42,7 +43,7 @@ func newTokenCache(size int, ttl time.Duration) *tokenCache {
 }
 
 func cacheKey(token string) [sha256.Size]byte {
-	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+	return sha256.Sum256(bytesconv.Bytes(token))
 }
 
 // get returns a copy of the cached token, if one is cached and still fresh

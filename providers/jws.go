@@ -1,16 +1,13 @@
 package providers
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/hmac"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/sha512"
+	"context"
 	"encoding/base64"
 	"errors"
-	"unsafe"
+	"fmt"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/bytesconv"
 )
 
 // Framing limits (SECURITY.md §5).
@@ -28,16 +25,12 @@ const (
 var strictBase64 = base64.RawURLEncoding.Strict()
 
 var (
-	errTokenSize     = errors.New("token too large")
-	errSegments      = errors.New("token is not a compact JWS of three segments")
-	errEmptySegment  = errors.New("token has an empty segment")
-	errAlphabet      = errors.New("token has characters outside base64url")
-	errBase64        = errors.New("token segment is not canonical base64url")
-	errHeaderSize    = errors.New("token header too large")
-	errBadSignature  = errors.New("signature does not verify")
-	errNoKey         = errors.New("no key for the token's kid and algorithm")
-	errAmbiguousKey  = errors.New("several keys match the token's kid and algorithm")
-	errTooManyTrials = errors.New("token has no kid and too many keys fit")
+	errTokenSize    = errors.New("token too large")
+	errSegments     = errors.New("token is not a compact JWS of three segments")
+	errEmptySegment = errors.New("token has an empty segment")
+	errAlphabet     = errors.New("token has characters outside base64url")
+	errBase64       = errors.New("token segment is not canonical base64url")
+	errHeaderSize   = errors.New("token header too large")
 )
 
 // base64URLChars marks the bytes of the unpadded base64url alphabet.
@@ -50,90 +43,95 @@ var base64URLChars = func() (t [256]bool) {
 
 func isBase64URL(c byte) bool { return base64URLChars[c] }
 
-// verifySignature checks sig over input with key k under alg, which the
-// caller has matched to the key's bound algorithm.
-func verifySignature(k *Key, alg *algorithm, input string, sig []byte) bool {
-	data := unsafe.Slice(unsafe.StringData(input), len(input))
-	if alg.family == familyHMAC {
-		if k.secret == nil {
-			return false
+// split checks the compact framing without decoding: size, exactly two
+// dots, the base64url alphabet only, a non-empty header and payload. The
+// signature segment may be empty: frame refuses that for a signed token,
+// InsecureVerifyUnsigned requires it.
+func split(token string, maxSize int) (h, p, s string, err error) {
+	if len(token) > maxSize {
+		return "", "", "", errTokenSize
+	}
+	dot1, dot2 := -1, -1
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		if c == '.' {
+			switch {
+			case dot1 < 0:
+				dot1 = i
+			case dot2 < 0:
+				dot2 = i
+			default:
+				return "", "", "", errSegments
+			}
+		} else if !isBase64URL(c) {
+			return "", "", "", errAlphabet
 		}
-		var buf [sha512.Size]byte
-		mac := k.secret.sum(alg.hash, data, buf[:0])
-		return hmac.Equal(mac, sig)
 	}
-	if alg.family == familyEdDSA {
-		pub, ok := k.public.(ed25519.PublicKey)
-		return ok && len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, data, sig)
+	if dot2 < 0 {
+		return "", "", "", errSegments
 	}
-	var sum [sha512.Size]byte
-	digest := hashInto(alg.hash, data, sum[:0])
-	switch alg.family {
-	case familyRSA:
-		pub, ok := k.public.(*rsa.PublicKey)
-		return ok && rsa.VerifyPKCS1v15(pub, alg.hash, digest, sig) == nil
-	case familyRSAPSS:
-		pub, ok := k.public.(*rsa.PublicKey)
-		opts := rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: alg.hash}
-		return ok && rsa.VerifyPSS(pub, alg.hash, digest, sig, &opts) == nil
-	case familyEC:
-		pub, ok := k.public.(*ecdsa.PublicKey)
-		if !ok || len(sig) != 2*alg.size {
-			return false
-		}
-		var der [2*66 + 12]byte
-		return ecdsa.VerifyASN1(pub, digest, ecdsaDER(der[:0], sig[:alg.size], sig[alg.size:]))
+	h, p, s = token[:dot1], token[dot1+1:dot2], token[dot2+1:]
+	if len(h) == 0 || len(p) == 0 {
+		return "", "", "", errEmptySegment
 	}
-	return false
+	return h, p, s, nil
 }
 
-func hashInto(h crypto.Hash, data, out []byte) []byte {
-	switch h {
-	case crypto.SHA256:
-		s := sha256.Sum256(data)
-		return append(out, s[:]...)
-	case crypto.SHA384:
-		s := sha512.Sum384(data)
-		return append(out, s[:]...)
-	default:
-		s := sha512.Sum512(data)
-		return append(out, s[:]...)
+// frame is split for a signed token: no segment may be empty.
+func frame(token string, maxSize int) (h, p, s string, err error) {
+	h, p, s, err = split(token, maxSize)
+	if err == nil && s == "" {
+		return "", "", "", errEmptySegment
 	}
+	return h, p, s, err
 }
 
-// ecdsaDER encodes the fixed-length R‖S of a JWS signature (RFC 7518 §3.4)
-// as the ASN.1 SEQUENCE of two INTEGERs that crypto/ecdsa verifies.
-func ecdsaDER(out, r, s []byte) []byte {
-	r, s = trimZeros(r), trimZeros(s)
-	rl, sl := intLen(r), intLen(s)
-	body := 2 + rl + 2 + sl
-	out = append(out, 0x30)
-	if body >= 0x80 {
-		out = append(out, 0x81)
+// decodeInto decodes seg into the front of buf and returns the decoded bytes
+// and the rest of buf. The decoded bytes are never written again, so the
+// strict JSON decoder may alias them.
+func decodeInto(buf []byte, seg string) (decoded, rest []byte, err error) {
+	n, err := strictBase64.Decode(buf, bytesconv.Bytes(seg))
+	if err != nil {
+		return nil, nil, errBase64
 	}
-	out = append(out, byte(body))
-	out = appendInt(out, r)
-	return appendInt(out, s)
+	return buf[:n:n], buf[n:], nil
 }
 
-func trimZeros(b []byte) []byte {
-	for len(b) > 0 && b[0] == 0 {
-		b = b[1:]
+// decodeHeader decodes the protected header segment h into the front of
+// buf and parses it into t.Header; it returns the rest of buf. Every error
+// is ErrMalformedToken.
+func (v *Verifier) decodeHeader(t *Token, h string, buf []byte) ([]byte, error) {
+	if len(h) > maxHeaderSize*4/3+4 {
+		return nil, v.fail(authgate.ErrMalformedToken, errHeaderSize)
 	}
-	return b
+	headerJSON, rest, err := decodeInto(buf, h)
+	if err != nil {
+		return nil, v.fail(authgate.ErrMalformedToken, err)
+	}
+	if t.Header, err = parseObject(headerJSON); err != nil {
+		return nil, v.fail(authgate.ErrMalformedToken, fmt.Errorf("header: %w", err))
+	}
+	return rest, nil
 }
 
-func intLen(b []byte) int {
-	if len(b) == 0 || b[0]&0x80 != 0 {
-		return len(b) + 1
+// verifySigned is the JWS layer of Verify (steps 3 to 5) for a framed
+// token = h.<payload>.s: header size, header decoding and checks (which set
+// t.Header, t.Algorithm, t.KeyID and t.Type), key selection and the
+// signature over everything before the last dot. buf is free space for the
+// decoded header and signature. The Wycheproof tests run it directly, since
+// their payloads are not claim sets.
+func (v *Verifier) verifySigned(ctx context.Context, t *Token, token, h, s string, buf []byte) error {
+	rest, err := v.decodeHeader(t, h, buf)
+	if err != nil {
+		return err
 	}
-	return len(b)
-}
-
-func appendInt(out, b []byte) []byte {
-	out = append(out, 0x02, byte(intLen(b)))
-	if len(b) == 0 || b[0]&0x80 != 0 {
-		out = append(out, 0)
+	alg, err := v.checkHeader(t, false)
+	if err != nil {
+		return err
 	}
-	return append(out, b...)
+	sig, _, err := decodeInto(rest, s)
+	if err != nil {
+		return v.fail(authgate.ErrMalformedToken, err)
+	}
+	return v.checkSignature(ctx, t, alg, token[:len(token)-len(s)-1], sig)
 }

@@ -19,22 +19,46 @@ type KeySet interface {
 	VerificationKeys(ctx context.Context, kid, alg string) ([]Key, error)
 }
 
-// StaticKeySet is a fixed set of bound keys.
+// StaticKeySet is a fixed set of bound keys. It selects the keys for a
+// token by its kid and algorithm:
+//
+//   - a token without kid gets every key bound to its algorithm (the
+//     verifier tries at most five);
+//   - a token with a kid gets the keys with that kid bound to its
+//     algorithm, and nothing when no key has that kid;
+//   - except that when no configured key has a kid at all (a PEM public
+//     key, an HMAC secret, a JWK without "kid"), the token's kid names
+//     nothing the set could match, so it is ignored and the token gets the
+//     key bound to its algorithm if there is exactly one; two or more such
+//     keys stay unselectable by a token with a kid.
+//
+// A set in which some keys have kids never falls back to a kid-less key
+// for a kid it does not hold: an issuer that names its keys and a kid that
+// names none of them means a key this set was not given. Key sets fetched
+// by RemoteKeySet match kids exactly.
 type StaticKeySet struct {
 	byID  map[string][]Key // keys with an ID, by ID
 	byAlg map[string][]Key // every key, by algorithm (for tokens without kid)
+	// ignoreKid: configured keys without a single kid; a token's kid then
+	// selects the one key of its algorithm.
+	ignoreKid bool
 }
 
 // NewStaticKeySet binds keys to the allowed algorithms (see BindKeys) and
-// indexes them by key ID and algorithm.
+// indexes them by key ID and algorithm; see StaticKeySet for how a token's
+// kid selects among them.
 func NewStaticKeySet(keys []Key, allowed []string) (*StaticKeySet, error) {
 	bound, err := BindKeys(keys, allowed)
 	if err != nil {
 		return nil, err
 	}
-	return newStaticKeySet(bound), nil
+	s := newStaticKeySet(bound)
+	s.ignoreKid = len(s.byID) == 0
+	return s, nil
 }
 
+// newStaticKeySet indexes bound keys and matches kids exactly: it is the
+// form RemoteKeySet builds from a fetched document.
 func newStaticKeySet(bound []Key) *StaticKeySet {
 	s := &StaticKeySet{byID: map[string][]Key{}, byAlg: map[string][]Key{}}
 	for _, k := range bound {
@@ -46,11 +70,18 @@ func newStaticKeySet(bound []Key) *StaticKeySet {
 	return s
 }
 
-// VerificationKeys implements KeySet. Keys with the kid but bound to another
-// algorithm are not returned.
+// VerificationKeys implements KeySet with the selection rules of
+// StaticKeySet. Keys with the kid but bound to another algorithm are not
+// returned. It never returns an error.
 func (s *StaticKeySet) VerificationKeys(_ context.Context, kid, alg string) ([]Key, error) {
 	if kid == "" {
 		return s.byAlg[alg], nil
+	}
+	if s.ignoreKid {
+		if keys := s.byAlg[alg]; len(keys) == 1 {
+			return keys, nil
+		}
+		return nil, nil
 	}
 	keys := s.byID[kid]
 	for _, k := range keys {

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"bytes"
+	stdcmp "cmp"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -202,7 +203,7 @@ func parseJWKDocument(data []byte, allowSecret bool) ([]Key, error) {
 		}
 		k, err := parseJWK(m, allowSecret)
 		if err != nil {
-			firstErr = cmpOr(firstErr, err)
+			firstErr = stdcmp.Or(firstErr, err)
 			continue
 		}
 		keys = append(keys, k)
@@ -223,13 +224,6 @@ func parseJWKDocument(data []byte, allowSecret bool) ([]Key, error) {
 		return nil, errors.New("providers: JWKS mixes secret (oct) and public keys")
 	}
 	return keys, nil
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth"}

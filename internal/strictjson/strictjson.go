@@ -1,0 +1,81 @@
+// Package strictjson decodes the JSON objects of JOSE headers, JWT claim
+// sets and key documents, refusing what encoding/json would let through
+// (SECURITY.md §4 B–C):
+//
+//   - exactly one object, nothing after it but whitespace, no byte order mark;
+//   - no duplicate member names, and no two names equal under Unicode simple
+//     case folding ({"aud":…,"AUD":…}, {"sub":…,"ſUB":…}), in any object at
+//     any depth: encoding/json matches struct fields that way, so a Go
+//     service decoding the same claims would otherwise see another claim
+//     than the one verified;
+//   - strings valid UTF-8 without lone surrogates, no control characters;
+//   - numbers per RFC 8259 that fit a float64 (no infinities);
+//   - depth at most 32, at most 1000 members in one object and 4096 values
+//     in all.
+//
+// Values decode as encoding/json decodes into an any: map[string]any,
+// []any, string, float64, bool and nil.
+//
+// # Aliasing
+//
+// To decode a token without copying its strings, the result shares memory
+// with the input. A string (member name or value) written without escapes
+// is a view of the input bytes; a string with escapes is a copy; numbers,
+// booleans, maps and slices share nothing. So:
+//
+//   - the caller MUST NOT modify the input, nor hand it to anything that
+//     may (a pooled or reused buffer), while any part of the result is
+//     reachable: the change would show through strings Go treats as
+//     immutable, including map keys;
+//   - the caller may read, keep and share the result for as long as it
+//     keeps the input unmodified, and may add, replace or delete members of
+//     the returned maps and elements of the returned slices, which are its
+//     own.
+//
+// A caller that cannot keep the input unmodified passes a copy.
+//
+// Errors carry neither a package prefix nor input bytes: callers wrap them
+// with their own context ("claims: …", "providers: JWKS: …").
+package strictjson
+
+import "errors"
+
+// Limits of the decoder (SECURITY.md §5).
+const (
+	maxDepth         = 32
+	maxObjectMembers = 1000
+	maxValues        = 4096
+)
+
+var (
+	errSyntax    = errors.New("invalid JSON")
+	errDuplicate = errors.New("duplicate or case-variant member name")
+	errDepth     = errors.New("JSON nested too deeply")
+	errTooLarge  = errors.New("JSON has too many members")
+	errUTF8      = errors.New("JSON string is not valid UTF-8")
+	errNumber    = errors.New("JSON number out of range")
+	errNotObject = errors.New("JSON value is not an object")
+)
+
+// ParseObject decodes data, which must hold exactly one JSON object, under
+// the rules of the package documentation. The result shares memory with
+// data (see Aliasing): data must not be modified while the result is in
+// use. It returns an error for anything else: invalid JSON, trailing data,
+// a value that is not an object, duplicate or case-variant member names,
+// invalid UTF-8, numbers out of range and input beyond the limits.
+func ParseObject(data []byte) (map[string]any, error) {
+	d := decoder{data: data}
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+		return nil, errNotObject
+	}
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, errSyntax
+	}
+	return v.(map[string]any), nil
+}

@@ -1,0 +1,141 @@
+package strictjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseObject(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		wantErr error // nil: accepted
+	}{
+		{"empty object", `{}`, nil},
+		{"whitespace", " \t\n{ \"a\" : 1 }\r\n", nil},
+		{"nested", `{"a":{"b":[1,"x",true,false,null,{"c":-1.5e3}]}}`, nil},
+		{"escapes", `{"a":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"}`, nil},
+		{"utf8", `{"a":"héllo ✓"}`, nil},
+		{"not object", `[]`, errNotObject},
+		{"string", `"x"`, errNotObject},
+		{"null", `null`, errNotObject},
+		{"bom", "\ufeff{}", errNotObject},
+		{"trailing data", `{}x`, errSyntax},
+		{"two objects", `{}{}`, errSyntax},
+		{"trailing comma", `{"a":1,}`, errSyntax},
+		{"unquoted key", `{a:1}`, errSyntax},
+		{"single quotes", `{'a':1}`, errSyntax},
+		{"duplicate", `{"a":1,"a":2}`, errDuplicate},
+		{"nested duplicate", `{"a":{"b":1,"b":1}}`, errDuplicate},
+		{"case variant", `{"aud":"x","AUD":"y"}`, errDuplicate},
+		{"case variant both upper", `{"Sub":"x","SUB":"y"}`, errDuplicate},
+		{"case variant nested", `{"a":{"roles":["user"],"ROLES":["admin"]}}`, errDuplicate},
+		{"fold variant", `{"sub":"a","ſUB":"b"}`, errDuplicate},
+		{"non-ascii lower case name", `{"café":1}`, nil},
+		{"unicode case variant", `{"é":1,"É":2}`, errDuplicate},
+		{"invalid utf8", "{\"a\":\"\xff\xfe\"}", errUTF8},
+		{"invalid utf8 key", "{\"\xc3\":1}", errUTF8},
+		{"lone high surrogate", `{"a":"\ud800"}`, errUTF8},
+		{"lone low surrogate", `{"a":"\udc00"}`, errUTF8},
+		{"reversed surrogates", `{"a":"\udc00\ud800"}`, errUTF8},
+		{"bad escape", `{"a":"\x"}`, errSyntax},
+		{"short unicode escape", `{"a":"\u12"}`, errSyntax},
+		{"control char", "{\"a\":\"\x01\"}", errSyntax},
+		{"raw newline in string", "{\"a\":\"\n\"}", errSyntax},
+		{"leading zero", `{"a":01}`, errSyntax},
+		{"plus sign", `{"a":+1}`, errSyntax},
+		{"bare dot", `{"a":1.}`, errSyntax},
+		{"exponent only", `{"a":1e}`, errSyntax},
+		{"NaN", `{"a":NaN}`, errSyntax},
+		{"huge number", `{"a":1e999}`, errNumber},
+		{"400 digits", `{"a":` + strings.Repeat("9", 400) + `}`, errNumber},
+		{"depth 32", `{"a":` + strings.Repeat("[", 31) + strings.Repeat("]", 31) + `}`, nil},
+		{"depth 33", `{"a":` + strings.Repeat("[", 33) + strings.Repeat("]", 33) + `}`, errDepth},
+		{"depth 5000", `{"a":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, errDepth},
+		{"too many values", `{"a":[` + strings.Repeat("1,", 5000) + `1]}`, errTooLarge},
+		{"truncated", `{"a":`, errSyntax},
+		{"truncated string", `{"a":"x`, errSyntax},
+		{"literal typo", `{"a":tru}`, errSyntax},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseObject([]byte(tt.in))
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("ParseObject(%q) = %v", tt.in, err)
+				}
+				var want map[string]any
+				if err := json.Unmarshal([]byte(tt.in), &want); err != nil {
+					t.Fatalf("encoding/json rejects %q: %v", tt.in, err)
+				}
+				if g, w := mustMarshal(got), mustMarshal(want); g != w {
+					t.Errorf("ParseObject(%q) = %s, encoding/json gives %s", tt.in, g, w)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("ParseObject(%q) = %v, want %v", tt.in, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func mustMarshal(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// TestParseObjectMembers: 20,000 small claims inside the size limit are
+// refused quickly (SECURITY.md §4 B 37 pins a members cap).
+func TestParseObjectMembers(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 20000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"k` + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + `":1`)
+	}
+	b.WriteString("}")
+	if _, err := ParseObject([]byte(b.String())); err == nil {
+		t.Fatal("ParseObject accepted 20,000 members")
+	}
+}
+
+// TestParseObjectAliasing pins the aliasing rule of the package
+// documentation: a string without escapes is a view of the input, one with
+// escapes a copy, and the maps are the caller's.
+func TestParseObjectAliasing(t *testing.T) {
+	in := []byte(`{"plain":"abc","escaped":"a\u0062c","list":["abc"]}`)
+	got, err := ParseObject(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(in[bytes.Index(in, []byte("abc")):], "xyz") // the first "abc": plain's value
+	tests := []struct {
+		name string
+		got  any
+		want string
+	}{
+		{name: "unescaped string aliases the input", got: got["plain"], want: "xyz"},
+		{name: "escaped string is a copy", got: got["escaped"], want: "abc"},
+		{name: "other strings untouched", got: got["list"].([]any)[0], want: "abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("after writing to the input: %q, want %q", tt.got, tt.want)
+			}
+		})
+	}
+	got["plain"] = "mine"
+	if !bytes.Contains(in, []byte(`"plain":"xyz"`)) {
+		t.Errorf("replacing a member changed the input: %s", in)
+	}
+}

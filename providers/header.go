@@ -1,0 +1,183 @@
+package providers
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/authgate/authgate"
+)
+
+var (
+	errHeaderKeyRef = errors.New("header carries a key or key reference (jwk, jku, x5u, x5c)")
+	errHeaderJWE    = errors.New("header marks an encrypted or compressed token")
+	errHeaderNested = errors.New("nested tokens are not supported")
+	errHeaderB64    = errors.New("unencoded payloads (b64) are not supported")
+	errHeaderType   = errors.New("token type not accepted")
+	errHeaderCrit   = errors.New("critical header not understood or malformed")
+	errHeaderAlg    = errors.New("algorithm not allowed")
+	errUnsignedAlg  = errors.New(`an unsigned token must have "alg":"none"`)
+	errUnsignedCrit = errors.New(`an unsigned token must not carry "crit"`)
+)
+
+// jwtMediaType is the media type of a JWT (RFC 7519 §10.3.1), normalized.
+const jwtMediaType = "application/jwt"
+
+// checkHeader checks the protected header t.Header, which it records in
+// t.Algorithm, t.KeyID and t.Type, and returns the algorithm to verify
+// with. It is the one header check of both Verify and
+// InsecureVerifyUnsigned: for a signed token "alg" must be in the
+// allow-list and "crit" must list only CriticalHeaders; for an unsigned one
+// (which gets a nil algorithm) "alg" must be "none" and any "crit" is
+// refused. Both refuse jwk, jku, x5u, x5c, enc, zip, b64, a nesting cty and
+// a typ outside TokenTypes.
+func (v *Verifier) checkHeader(t *Token, unsigned bool) (*algorithm, error) {
+	h := t.Header
+	name, ok := h["alg"].(string)
+	if !ok {
+		return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "alg" missing or not a string`))
+	}
+	var alg *algorithm
+	switch {
+	case unsigned:
+		if name != "none" {
+			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errUnsignedAlg)
+		}
+	default:
+		if alg, ok = v.allowed[name]; !ok {
+			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderAlg)
+		}
+	}
+	t.Algorithm = name
+	if kid, present := h["kid"]; present {
+		if t.KeyID, ok = kid.(string); !ok {
+			return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "kid" is not a string`))
+		}
+	}
+	for _, n := range [...]string{"jwk", "jku", "x5u", "x5c"} {
+		if _, present := h[n]; present {
+			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderKeyRef)
+		}
+	}
+	for _, n := range [...]string{"enc", "zip"} {
+		if _, present := h[n]; present {
+			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderJWE)
+		}
+	}
+	if _, present := h["b64"]; present {
+		return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderB64)
+	}
+	if cty, present := h["cty"]; present {
+		s, ok := cty.(string)
+		if !ok {
+			return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "cty" is not a string`))
+		}
+		if isMediaType(s, jwtMediaType) {
+			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderNested)
+		}
+	}
+	if typ, present := h["typ"]; present {
+		if t.Type, ok = typ.(string); !ok {
+			return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "typ" is not a string`))
+		}
+	}
+	if !v.typeAllowed(t.Type) {
+		return nil, v.fail(authgate.ErrInvalidCredentials, errHeaderType)
+	}
+	if crit, present := h["crit"]; present {
+		if unsigned {
+			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errUnsignedCrit)
+		}
+		if !v.critOK(h, crit) {
+			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderCrit)
+		}
+	}
+	return alg, nil
+}
+
+func (v *Verifier) typeAllowed(typ string) bool {
+	if v.typeSet == nil {
+		return typ == "" || isMediaType(typ, jwtMediaType)
+	}
+	if typ == "" {
+		return false
+	}
+	for _, want := range v.typeSet {
+		if isMediaType(typ, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// mediaType normalizes a configured typ value (RFC 7515 §4.1.9): ASCII
+// lower case, with "application/" prepended when the value holds no "/".
+func mediaType(s string) string {
+	s = lowerASCII(s)
+	if !strings.Contains(s, "/") {
+		s = "application/" + s
+	}
+	return s
+}
+
+// isMediaType reports whether a received typ or cty value names want, a
+// media type normalized by mediaType. RFC 7515 §4.1.9 implies
+// "application/" only for a value without a "/": "at+jwt" is
+// "application/at+jwt", while "text/plain" and "application/text/plain"
+// are two types. Case is ignored in ASCII only (media type names are
+// ASCII, RFC 6838 §4.2). It allocates nothing.
+func isMediaType(s, want string) bool {
+	if strings.IndexByte(s, '/') < 0 {
+		sub, ok := strings.CutPrefix(want, "application/")
+		return ok && equalFoldASCII(s, sub)
+	}
+	return equalFoldASCII(s, want)
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = lowerByte(c)
+	}
+	return string(b)
+}
+
+// equalFoldASCII reports whether a and b are equal when ASCII letters are
+// compared without case; other bytes must be equal.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lowerByte(a[i]) != lowerByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// critOK applies RFC 7515 §4.1.11: a non-empty array of distinct strings,
+// none a registered name, each present in the header and understood.
+func (v *Verifier) critOK(h map[string]any, crit any) bool {
+	list, ok := crit.([]any)
+	if !ok || len(list) == 0 {
+		return false
+	}
+	for i, e := range list {
+		name, ok := e.(string)
+		if !ok || !slices.Contains(v.critical, name) || slices.Contains(list[:i], e) {
+			return false
+		}
+		if _, present := h[name]; !present {
+			return false
+		}
+	}
+	return true
+}
