@@ -1,6 +1,7 @@
 package firebase
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,7 +39,7 @@ func New(cfg Config) (*Authenticator, error) {
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("firebase: %w", err)
 	}
-	name := cmp(cfg.Name, "firebase")
+	name := cmp.Or(cfg.Name, "firebase")
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -64,13 +65,13 @@ func New(cfg Config) (*Authenticator, error) {
 		check = newRevoker(name, cfg.Revocation, cfg.Now, logger).checkToken
 	}
 	var err error
-	if a.id, err = newTokens(cfg, a.idIssuer, cmp(cfg.CertsURL, DefaultCertsURL), MethodIDToken, r, check); err != nil {
+	if a.id, err = newTokens(cfg, a.idIssuer, cmp.Or(cfg.CertsURL, DefaultCertsURL), MethodIDToken, r, check); err != nil {
 		return nil, err
 	}
-	r.leeway = effectiveLeeway(cfg.Leeway)
+	r.leeway = a.id.Verifier().Leeway() // the one leeway, also for auth_time
 	if cfg.SessionCookies {
-		a.cookieName = cmp(cfg.SessionCookieName, DefaultSessionCookieName)
-		if a.session, err = newTokens(cfg, a.sesIssuer, cmp(cfg.SessionCertsURL, DefaultSessionCertsURL), MethodSessionCookie, r, check); err != nil {
+		a.cookieName = cmp.Or(cfg.SessionCookieName, DefaultSessionCookieName)
+		if a.session, err = newTokens(cfg, a.sesIssuer, cmp.Or(cfg.SessionCertsURL, DefaultSessionCertsURL), MethodSessionCookie, r, check); err != nil {
 			return nil, err
 		}
 	}
@@ -107,7 +108,7 @@ func newTokens(cfg Config, issuer, certsURL, method string, r *rules, check func
 	} else {
 		p.JWKSURL, p.ParseKeys = certsURL, providers.ParseX509CertMap
 		p.WrapKeys = func(k providers.KeySet) providers.KeySet {
-			return kidRequired{name: cmp(cfg.Name, "firebase"), keys: k}
+			return kidRequired{name: cmp.Or(cfg.Name, "firebase"), keys: k}
 		}
 	}
 	opts := cfg.TokenOptions
@@ -292,11 +293,4 @@ func (k kidRequired) VerificationKeys(ctx context.Context, kid, alg string) ([]p
 		return nil, &authgate.Error{Provider: k.name, Kind: authgate.ErrMalformedToken, Err: errNoKid}
 	}
 	return k.keys.VerificationKeys(ctx, kid, alg)
-}
-
-func cmp(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package firebase
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"errors"
@@ -93,12 +94,12 @@ func (r *Revocation) check() error {
 		}
 		return nil
 	}
-	ttl := orDefault(r.CacheTTL, DefaultRevocationCacheTTL)
+	ttl := cmp.Or(r.CacheTTL, DefaultRevocationCacheTTL)
 	size := r.CacheSize
 	if size == 0 {
 		size = DefaultRevocationCacheSize
 	}
-	timeout := orDefault(r.Timeout, DefaultRevocationTimeout)
+	timeout := cmp.Or(r.Timeout, DefaultRevocationTimeout)
 	switch {
 	case ttl < time.Second || ttl > time.Hour:
 		return fmt.Errorf("Revocation.CacheTTL %v outside [1s, 1h]", ttl)
@@ -108,13 +109,6 @@ func (r *Revocation) check() error {
 		return fmt.Errorf("Revocation.Timeout %v outside (0, 30s]", timeout)
 	}
 	return nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 var (
@@ -154,10 +148,10 @@ func newRevoker(name string, r Revocation, now func() time.Time, logger *slog.Lo
 	return &revoker{
 		name:    name,
 		users:   r.Users,
-		timeout: orDefault(r.Timeout, DefaultRevocationTimeout),
+		timeout: cmp.Or(r.Timeout, DefaultRevocationTimeout),
 		now:     now,
 		logger:  logger,
-		cache:   newLRU(size, orDefault(r.CacheTTL, DefaultRevocationCacheTTL)),
+		cache:   newLRU(size, cmp.Or(r.CacheTTL, DefaultRevocationCacheTTL)),
 	}
 }
 

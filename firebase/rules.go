@@ -2,15 +2,11 @@ package firebase
 
 import (
 	"errors"
-	"math"
 	"time"
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/providers"
 )
-
-// maxNumericDate is 9999-12-31T23:59:59Z, as in providers.
-const maxNumericDate = 253402300799
 
 var (
 	errAudience        = errors.New(`"aud" must be exactly the project id`)
@@ -89,29 +85,16 @@ func (r *rules) checkTenant(claims map[string]any) error {
 	return nil
 }
 
-// numericDate reads a NumericDate claim with providers' rules: a JSON
-// number within [0, 9999-12-31].
+// numericDate reads an optional NumericDate claim with the verifier's
+// rules (providers.NumericDate).
 func numericDate(c map[string]any, name string) (time.Time, bool, error) {
 	raw, present := c[name]
 	if !present {
 		return time.Time{}, false, nil
 	}
-	f, ok := raw.(float64)
-	if !ok || math.IsNaN(f) || f < 0 || f > maxNumericDate {
+	t, err := providers.NumericDate(raw)
+	if err != nil {
 		return time.Time{}, true, errAuthTime
 	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), true, nil
-}
-
-// effectiveLeeway is the leeway providers.Verifier applies for a
-// configured value (which it validates).
-func effectiveLeeway(d time.Duration) time.Duration {
-	switch {
-	case d == 0:
-		return providers.DefaultLeeway
-	case d == providers.NoLeeway || d < 0:
-		return 0
-	}
-	return d
+	return t, true, nil
 }

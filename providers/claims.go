@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -188,7 +189,7 @@ type Mapping struct {
 func (m Mapping) Principal(t *Token) *authgate.Principal {
 	p := &authgate.Principal{
 		Provider:  m.Provider,
-		Method:    cmp(m.Method, "jwt"),
+		Method:    cmp.Or(m.Method, "jwt"),
 		Subject:   t.Subject,
 		Issuer:    t.Issuer,
 		Audience:  t.Audience,
@@ -199,10 +200,10 @@ func (m Mapping) Principal(t *Token) *authgate.Principal {
 	}
 	p.Email, _ = t.Claims["email"].(string)
 	p.Name, _ = t.Claims["name"].(string)
-	if v, ok := authgate.LookupClaim(t.Claims, cmp(m.TenantClaim, "tenant")); ok {
+	if v, ok := authgate.LookupClaim(t.Claims, cmp.Or(m.TenantClaim, "tenant")); ok {
 		p.Tenant, _ = v.(string)
 	}
-	if v, ok := authgate.LookupClaim(t.Claims, cmp(m.RolesClaim, "roles")); ok {
+	if v, ok := authgate.LookupClaim(t.Claims, cmp.Or(m.RolesClaim, "roles")); ok {
 		p.Roles = StringList(v)
 	}
 	if s, ok := t.Claims["scope"].(string); ok {

@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -58,8 +59,8 @@ func NewRemoteDocument[T any](cfg RemoteDocumentConfig[T]) (*RemoteDocument[T], 
 	if cfg.Parse == nil {
 		return nil, errors.New("a document parser is required")
 	}
-	every := orDefault(cfg.RefreshInterval, DefaultRefreshInterval)
-	maxAge := orDefault(cfg.MaxKeyAge, DefaultMaxKeyAge)
+	every := cmp.Or(cfg.RefreshInterval, DefaultRefreshInterval)
+	maxAge := cmp.Or(cfg.MaxKeyAge, DefaultMaxKeyAge)
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()

@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -147,8 +148,8 @@ type Preset struct {
 // authenticator. It does no network I/O. Its errors start with
 // p.Package, followed by the name when opts.Name sets one.
 func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator, error) {
-	pkg := cmpString(p.Package, "jwt")
-	name := cmpString(opts.Name, pkg)
+	pkg := cmp.Or(p.Package, "jwt")
+	name := cmp.Or(opts.Name, pkg)
 	prefix := pkg // "oidc: ", or "oidc: corp: " under a custom name
 	if name != pkg {
 		prefix += ": " + name
@@ -188,7 +189,7 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 		mapping: Mapping{
 			Provider:    name,
 			Method:      p.Method,
-			RolesClaim:  cmpString(opts.RolesClaim, p.RolesClaim),
+			RolesClaim:  cmp.Or(opts.RolesClaim, p.RolesClaim),
 			TenantClaim: opts.TenantClaim,
 		},
 	}
@@ -263,11 +264,4 @@ func unprefix(err error, name string) error {
 		return errors.New(msg[len(name)+2:])
 	}
 	return err
-}
-
-func cmpString(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

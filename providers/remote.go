@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -137,7 +138,7 @@ type RemoteKeySet struct {
 // a URL is not https (outside loopback), when Algorithms is empty or holds
 // an HMAC or unknown algorithm, and for durations outside their bounds.
 func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
-	name := cmp(cfg.Name, "jwks")
+	name := cmp.Or(cfg.Name, "jwks")
 	fail := func(format string, args ...any) (*RemoteKeySet, error) {
 		return nil, fmt.Errorf("%s: "+format, append([]any{name}, args...)...)
 	}
@@ -147,8 +148,8 @@ func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
 		issuer:   cfg.Issuer,
 		allowed:  slices.Clone(cfg.Algorithms),
 		parse:    cfg.Parse,
-		refresh:  orDefault(cfg.RefreshInterval, DefaultRefreshInterval),
-		cooldown: orDefault(cfg.Cooldown, DefaultCooldown),
+		refresh:  cmp.Or(cfg.RefreshInterval, DefaultRefreshInterval),
+		cooldown: cmp.Or(cfg.Cooldown, DefaultCooldown),
 		logger:   cfg.Logger,
 	}
 	switch {
@@ -178,8 +179,8 @@ func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
 	if s.parse == nil {
 		s.parse = ParseJWKS
 	}
-	maxAge := orDefault(cfg.MaxKeyAge, DefaultMaxKeyAge)
-	timeout := orDefault(cfg.FetchTimeout, DefaultFetchTimeout)
+	maxAge := cmp.Or(cfg.MaxKeyAge, DefaultMaxKeyAge)
+	timeout := cmp.Or(cfg.FetchTimeout, DefaultFetchTimeout)
 	switch {
 	case s.refresh < MinRefreshInterval || s.refresh > MaxRefreshInterval:
 		return fail("RefreshInterval %v outside [%v, %v]", s.refresh, MinRefreshInterval, MaxRefreshInterval)
@@ -198,13 +199,6 @@ func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
 		s.discovery = remote.New(s.discover, opts)
 	}
 	return s, nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 // VerificationKeys implements KeySet; see RemoteKeySet for when it fetches.
