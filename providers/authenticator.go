@@ -21,6 +21,7 @@ type TokenAuthenticator struct {
 	check    func(context.Context, *Token) error
 	extend   func(*Token, *authgate.Principal)
 	prefetch []func(context.Context) error
+	extract  func(*http.Request) (string, error) // nil: BearerToken
 	unsigned bool
 }
 
@@ -39,7 +40,11 @@ func NewTokenAuthenticator(v *Verifier, m Mapping) *TokenAuthenticator {
 // no key lookup; an ambiguous header is authgate.ErrMalformedRequest; see
 // Verify for the rest.
 func (a *TokenAuthenticator) Authenticate(r *http.Request) (*authgate.Principal, error) {
-	token, err := BearerToken(r)
+	extract := a.extract
+	if extract == nil {
+		extract = BearerToken
+	}
+	token, err := extract(r)
 	if err != nil {
 		return nil, a.own(err)
 	}
@@ -112,7 +117,7 @@ func (a *TokenAuthenticator) Prefetch(ctx context.Context) error {
 // Describe tells chains what the authenticator accepts: bearer tokens of
 // its verifier's issuer.
 func (a *TokenAuthenticator) Describe() authgate.Description {
-	return authgate.Description{Name: a.mapping.Provider, Scheme: "Bearer", Issuers: []string{a.verifier.Issuer()}}
+	return authgate.Description{Name: a.mapping.Provider, Scheme: "Bearer", Issuers: a.verifier.Issuers()}
 }
 
 // Verifier returns the verifier behind the authenticator.

@@ -26,6 +26,17 @@ type VerifierConfig struct {
 	// issuer are "not mine" (authgate.ErrUnrecognizedCredential), so a chain
 	// can route them to the right provider.
 	Issuer string
+	// Issuers lists further exact "iss" values the verifier claims (Google
+	// signs ID tokens as "https://accounts.google.com" and as
+	// "accounts.google.com"). Token.Issuer is the token's own.
+	Issuers []string
+	// MatchIssuer, if set, also claims a token whose "iss" it returns true
+	// for: an issuer template such as Entra ID's multi-tenant
+	// "https://login.microsoftonline.com/{tenantid}/v2.0". It sees the
+	// unverified iss, so it MUST be a cheap, exact test with no I/O, and
+	// Validate MUST then check the issuer against the verified claims (the
+	// template filled with the token's own tenant).
+	MatchIssuer func(iss string) bool
 	// Audience lists accepted "aud" values; a token is accepted when its aud
 	// (string or array of strings) contains any of them.
 	Audience []string
@@ -96,6 +107,9 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if len(cfg.Audience) == 0 && len(cfg.AuthorizedParties) == 0 && !cfg.InsecureSkipAudienceCheck {
 		return fail("an audience is required (or InsecureSkipAudienceCheck)")
 	}
+	if slices.Contains(cfg.Issuers, "") {
+		return fail("empty issuer")
+	}
 	if slices.Contains(cfg.Audience, "") || slices.Contains(cfg.AuthorizedParties, "") {
 		return fail("empty audience or authorized party")
 	}
@@ -108,6 +122,8 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	v := &Verifier{
 		name:              name,
 		issuer:            cfg.Issuer,
+		issuers:           slices.Clone(cfg.Issuers),
+		matchIssuer:       cfg.MatchIssuer,
 		audience:          slices.Clone(cfg.Audience),
 		authorizedParties: slices.Clone(cfg.AuthorizedParties),
 		skipAudience:      cfg.InsecureSkipAudienceCheck,

@@ -29,6 +29,11 @@ type Key struct {
 	// Algorithm is the one JWS algorithm this key verifies. When empty,
 	// BindKeys sets it from the allowed algorithms.
 	Algorithm string
+	// Issuer, when set, is the only issuer whose tokens this key verifies
+	// (the "issuer" member Entra ID puts on its JWKS entries). The tenant
+	// placeholder "{tenantid}" in it stands for the token's verified "tid".
+	// Empty: any issuer of the verifier.
+	Issuer string
 
 	public crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
 	secret *hmacSecret

@@ -241,6 +241,11 @@ func parseJWK(obj map[string]any, allowSecret bool) (Key, error) {
 			return Key{}, errors.New(`"kid" is not a string`)
 		}
 	}
+	if v, present := obj["issuer"]; present {
+		if k.Issuer, ok = v.(string); !ok || k.Issuer == "" {
+			return Key{}, errors.New(`"issuer" is not a non-empty string`)
+		}
+	}
 	if v, present := obj["alg"]; present {
 		if k.Algorithm, ok = v.(string); !ok {
 			return Key{}, errors.New(`"alg" is not a string`)

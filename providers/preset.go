@@ -96,8 +96,12 @@ type Preset struct {
 	// Package prefixes construction errors ("auth0") and is the default
 	// Name.
 	Package string
-	// Issuer is the exact "iss" of the provider's tokens.
-	Issuer string
+	// Issuer is the exact "iss" of the provider's tokens; Issuers lists
+	// further exact ones, and MatchIssuer an issuer template (see
+	// VerifierConfig).
+	Issuer      string
+	Issuers     []string
+	MatchIssuer func(iss string) bool
 
 	// The keys: Keys (held in memory), or a remote set at JWKSURL, or,
 	// with Discovery, the jwks_uri of Issuer's OpenID discovery document.
@@ -121,6 +125,16 @@ type Preset struct {
 	AuthorizedParties []string
 	// Method fills Principal.Method (default "jwt").
 	Method string
+	// CheckAudience, if set, replaces the "aud" check: it decides whether
+	// a verified token is meant for this API (Cognito's access tokens name
+	// the app client in "client_id" and carry no "aud"). It runs on
+	// verification, like the signature; an audience in TokenOptions is then
+	// optional.
+	CheckAudience func(*Token) error
+	// Credential reads the token from the request (default BearerToken;
+	// Cloud IAP sends its assertion in a header of its own). Its
+	// authgate.ErrNoCredentials means "not mine".
+	Credential func(*http.Request) (string, error)
 
 	// Validate runs on every verified token before TokenOptions.Validate:
 	// the provider's own rules that depend on the token alone (Keycloak's
@@ -162,7 +176,7 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 	}
 	audience := append(slices.Clone(opts.Audience), p.Audience...)
 	parties := append(slices.Clone(opts.AuthorizedParties), p.AuthorizedParties...)
-	if len(audience) == 0 && len(parties) == 0 {
+	if len(audience) == 0 && len(parties) == 0 && p.CheckAudience == nil {
 		return fail(errors.New("an audience is required (Audience, or AuthorizedParties)"))
 	}
 	algs := slices.Clone(opts.Algorithms)
@@ -185,6 +199,7 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 		check:    p.Check,
 		extend:   p.Principal,
 		prefetch: slices.Clone(p.Prefetch),
+		extract:  p.Credential,
 		unsigned: p.InsecureUnsigned,
 		mapping: Mapping{
 			Provider:    name,
@@ -222,32 +237,25 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 	if p.WrapKeys != nil {
 		keys = p.WrapKeys(keys)
 	}
-	validate := p.Validate
-	if validate == nil {
-		validate = opts.Validate
-	} else if opts.Validate != nil {
-		own, user := p.Validate, opts.Validate
-		validate = func(t *Token) error {
-			if err := own(t); err != nil {
-				return err
-			}
-			return user(t)
-		}
-	}
+	validate := chainValidate(p.CheckAudience, p.Validate, opts.Validate)
 	v, err := NewVerifier(VerifierConfig{
-		Name:              name,
-		Issuer:            p.Issuer,
-		Audience:          audience,
-		AuthorizedParties: parties,
-		Algorithms:        algs,
-		Keys:              keys,
-		Leeway:            opts.Leeway,
-		TokenTypes:        types,
-		Claims:            opts.Claims,
-		Validate:          validate,
-		Now:               opts.Now,
-		CacheSize:         opts.CacheSize,
-		CacheTTL:          opts.CacheTTL,
+		Name:        name,
+		Issuer:      p.Issuer,
+		Issuers:     slices.Clone(p.Issuers),
+		MatchIssuer: p.MatchIssuer,
+		Audience:    audience,
+		// CheckAudience decides instead, in Validate.
+		InsecureSkipAudienceCheck: p.CheckAudience != nil && len(audience) == 0 && len(parties) == 0,
+		AuthorizedParties:         parties,
+		Algorithms:                algs,
+		Keys:                      keys,
+		Leeway:                    opts.Leeway,
+		TokenTypes:                types,
+		Claims:                    opts.Claims,
+		Validate:                  validate,
+		Now:                       opts.Now,
+		CacheSize:                 opts.CacheSize,
+		CacheTTL:                  opts.CacheTTL,
 	})
 	if err != nil {
 		return fail(unprefix(err, name))
@@ -264,4 +272,29 @@ func unprefix(err error, name string) error {
 		return errors.New(msg[len(name)+2:])
 	}
 	return err
+}
+
+// chainValidate runs the non-nil checks in order, stopping at the first
+// error.
+func chainValidate(checks ...func(*Token) error) func(*Token) error {
+	var fs []func(*Token) error
+	for _, f := range checks {
+		if f != nil {
+			fs = append(fs, f)
+		}
+	}
+	switch len(fs) {
+	case 0:
+		return nil
+	case 1:
+		return fs[0]
+	}
+	return func(t *Token) error {
+		for _, f := range fs {
+			if err := f(t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }

@@ -3,6 +3,7 @@ package providers_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -136,5 +137,116 @@ func TestPresetErrors(t *testing.T) {
 				t.Fatalf("New = %q: prefixed more than once, or names a field TokenOptions lacks", err)
 			}
 		})
+	}
+}
+
+// TestPresetIssuers: further exact issuers and an issuer template are
+// claimed; anything else stays "not mine"; a key bound to an issuer
+// (Entra's JWKS "issuer") verifies only that issuer's tokens, the tenant
+// placeholder filled with the token's tid.
+func TestPresetIssuers(t *testing.T) {
+	const tmpl = "https://login.example/{tenantid}/v2.0"
+	k := providers.PublicKey(jwttest.Public(jwttest.Key("ES256", "preset")))
+	k.ID, k.Issuer = "k1", tmpl
+	ks, err := providers.NewStaticKeySet([]providers.Key{k}, []string{"ES256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := providers.Preset{
+		Package: "multi", Issuer: "https://accounts.example", Issuers: []string{"accounts.example"},
+		MatchIssuer: func(iss string) bool {
+			return strings.HasPrefix(iss, "https://login.example/") && strings.HasSuffix(iss, "/v2.0")
+		},
+		Keys: ks, Algorithms: []string{"ES256"},
+	}
+	a, err := p.New(providers.TokenOptions{Audience: []string{"api"}, Now: func() time.Time { return presetNow }}, providers.FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Describe().Issuers; len(got) != 2 || got[1] != "accounts.example" {
+		t.Fatalf("Describe().Issuers = %v", got)
+	}
+	tests := []struct {
+		name    string
+		iss     any
+		tid     any
+		wantErr error
+	}{
+		{"template with its own tenant", "https://login.example/t1/v2.0", "t1", nil},
+		{"template with another tenant's tid", "https://login.example/t1/v2.0", "t2", authgate.ErrInvalidSignature},
+		{"template without tid", "https://login.example/t1/v2.0", nil, authgate.ErrInvalidSignature},
+		{"exact issuer, key bound to the template", "accounts.example", "t1", authgate.ErrInvalidSignature},
+		{"foreign issuer", "https://evil.example/t1/v2.0", "t1", authgate.ErrUnrecognizedCredential},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := presetToken(t, func(c map[string]any) {
+				c["iss"] = tc.iss
+				if tc.tid != nil {
+					c["tid"] = tc.tid
+				}
+			})
+			_, err := a.Verify(t.Context(), tok)
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Verify = %v, want %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestPresetCheckAudience: a preset that checks the audience itself needs
+// no Audience, and its check rejects; Credential replaces the bearer
+// header.
+func TestPresetCheckAudience(t *testing.T) {
+	p := providers.Preset{
+		Package: "pool", Issuer: "https://idp.example", Keys: presetKeys(t), Algorithms: []string{"ES256"},
+		CheckAudience: func(t *providers.Token) error {
+			if t.Claims["client_id"] != "app" {
+				return authgate.ErrInvalidAudience
+			}
+			return nil
+		},
+		Credential: func(r *http.Request) (string, error) {
+			if v := r.Header.Get("X-Assertion"); v != "" {
+				return v, nil
+			}
+			return "", authgate.ErrNoCredentials
+		},
+	}
+	a, err := p.New(providers.TokenOptions{Now: func() time.Time { return presetNow }}, providers.FetchOptions{})
+	if err != nil {
+		t.Fatalf("New without an audience = %v", err)
+	}
+	ok := presetToken(t, func(c map[string]any) { delete(c, "aud"); c["client_id"] = "app" })
+	other := presetToken(t, func(c map[string]any) { delete(c, "aud"); c["client_id"] = "other" })
+	if _, err := a.Verify(t.Context(), ok); err != nil {
+		t.Fatalf("Verify(client_id app) = %v", err)
+	}
+	if _, err := a.Verify(t.Context(), other); !errors.Is(err, authgate.ErrInvalidAudience) {
+		t.Fatalf("Verify(client_id other) = %v, want ErrInvalidAudience", err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+ok)
+	if _, err := a.Authenticate(r); !errors.Is(err, authgate.ErrNoCredentials) {
+		t.Fatalf("Authenticate(bearer only) = %v, want ErrNoCredentials", err)
+	}
+	r.Header.Set("X-Assertion", ok)
+	if _, err := a.Authenticate(r); err != nil {
+		t.Fatalf("Authenticate(X-Assertion) = %v", err)
+	}
+}
+
+// TestParseKeyIssuer: a JWKS entry's "issuer" binds the key; one that is
+// not a string is refused.
+func TestParseKeyIssuer(t *testing.T) {
+	jwk := jwttest.JWK(jwttest.Key("ES256", "preset"), "k1", "ES256")
+	jwk["issuer"] = "https://login.example/{tenantid}/v2.0"
+	keys, err := providers.ParseKeys(jwttest.JSON(jwk))
+	if err != nil || len(keys) != 1 || keys[0].Issuer != "https://login.example/{tenantid}/v2.0" {
+		t.Fatalf("ParseKeys = %+v, %v", keys, err)
+	}
+	jwk["issuer"] = 7
+	if _, err := providers.ParseKeys(jwttest.JSON(jwk)); err == nil {
+		t.Fatal(`ParseKeys accepted a non-string "issuer"`)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/internal/bytesconv"
@@ -36,6 +38,7 @@ func (v *Verifier) checkSignature(ctx context.Context, t *Token, alg *algorithm,
 		}
 		return v.fail(authgate.ErrUnavailable, err)
 	}
+	keys = forIssuer(keys, t)
 	switch {
 	case len(keys) == 0:
 		return v.fail(authgate.ErrInvalidSignature, errNoKey)
@@ -140,3 +143,35 @@ func appendInt(out, b []byte) []byte {
 	}
 	return append(out, b...)
 }
+
+// forIssuer leaves out the keys bound to another issuer than t's. It
+// allocates only when a key is left out.
+func forIssuer(keys []Key, t *Token) []Key {
+	for i := range keys {
+		if !keys[i].signsFor(t) {
+			out := slices.Clone(keys[:i])
+			for _, k := range keys[i+1:] {
+				if k.signsFor(t) {
+					out = append(out, k)
+				}
+			}
+			return out
+		}
+	}
+	return keys
+}
+
+// signsFor reports whether k may verify a token of t's issuer.
+func (k *Key) signsFor(t *Token) bool {
+	if k.Issuer == "" {
+		return true
+	}
+	if !strings.Contains(k.Issuer, tenantPlaceholder) {
+		return k.Issuer == t.Issuer
+	}
+	tid, _ := t.Claims["tid"].(string)
+	return tid != "" && !strings.ContainsAny(tid, "/{}") && strings.Replace(k.Issuer, tenantPlaceholder, tid, 1) == t.Issuer
+}
+
+// tenantPlaceholder is the tenant of an issuer template (Entra ID).
+const tenantPlaceholder = "{tenantid}"

@@ -20,6 +20,8 @@ import (
 type Verifier struct {
 	name              string
 	issuer            string
+	issuers           []string          // further exact issuers
+	matchIssuer       func(string) bool // nil: exact issuers only
 	audience          []string
 	authorizedParties []string
 	skipAudience      bool
@@ -56,6 +58,23 @@ type Token struct {
 // Issuer returns the issuer this verifier claims.
 func (v *Verifier) Issuer() string { return v.issuer }
 
+// Issuers returns every exact issuer the verifier claims: Issuer first,
+// then VerifierConfig.Issuers.
+func (v *Verifier) Issuers() []string { return append([]string{v.issuer}, v.issuers...) }
+
+// claims reports whether the verifier claims tokens of iss.
+func (v *Verifier) claimsIssuer(iss string) bool {
+	if iss == v.issuer {
+		return true
+	}
+	for _, s := range v.issuers {
+		if iss == s {
+			return true
+		}
+	}
+	return v.matchIssuer != nil && iss != "" && v.matchIssuer(iss)
+}
+
 // Name returns the provider name used in errors.
 func (v *Verifier) Name() string { return v.name }
 
@@ -77,8 +96,8 @@ var errForeignIssuer = errors.New("token issuer is not the configured issuer")
 //
 //  1. framing: size cap, exactly three non-empty segments, base64url
 //     alphabet (no padding, CR or LF) — else ErrUnrecognizedCredential;
-//  2. routing: the payload must be a strict JSON object whose "iss" is the
-//     configured issuer — else ErrUnrecognizedCredential ("not mine",
+//  2. routing: the payload must be a strict JSON object whose "iss" is a
+//     configured issuer (or matches MatchIssuer) — else ErrUnrecognizedCredential ("not mine",
 //     decided with no key lookup and no signature check);
 //  3. header: strict JSON, "alg" in the allow-list, typ, crit, and no
 //     jku/x5u/jwk/x5c/enc/zip/b64 or nesting cty — else
@@ -144,8 +163,9 @@ func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, bu
 	if err != nil {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, fmt.Errorf("claims: %w", err))
 	}
-	if iss, _ := claims["iss"].(string); iss != v.issuer {
+	iss, _ := claims["iss"].(string)
+	if !v.claimsIssuer(iss) {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, errForeignIssuer)
 	}
-	return &Token{Claims: claims, Issuer: v.issuer}, h, s, buf, nil
+	return &Token{Claims: claims, Issuer: iss}, h, s, buf, nil
 }
