@@ -9,14 +9,15 @@ import (
 	"github.com/authgate/authgate"
 )
 
+// The verifier is split by layer: config.go validates the configuration,
+// jws.go frames and decodes a token, header.go checks its protected header,
+// signature.go selects the key and checks the signature, registered.go
+// checks the registered claims, and unsigned.go reuses all but the
+// signature for emulator tokens.
+
 // Verifier verifies compact JWS tokens (RFC 7515) carrying JWT claims (RFC
 // 7519) against one configuration. It is immutable and safe for concurrent
 // use.
-//
-// Its work is split by layer: config.go validates the configuration,
-// jws.go frames and decodes a token, header.go checks its protected header,
-// signature.go selects the key and checks the signature, and registered.go
-// checks the registered claims.
 type Verifier struct {
 	name              string
 	issuer            string
