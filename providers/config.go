@@ -1,7 +1,7 @@
 package providers
 
 import (
-	stdcmp "cmp"
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -97,7 +97,7 @@ var registeredHeaders = []string{"alg", "enc", "zip", "jku", "jwk", "kid", "x5u"
 // (Leeway, MaxTokenSize, CacheSize, CacheTTL) and a claim rule that cannot
 // be compiled.
 func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
-	name := stdcmp.Or(cfg.Name, "jwt")
+	name := cmp.Or(cfg.Name, "jwt")
 	fail := func(format string, args ...any) (*Verifier, error) {
 		return nil, fmt.Errorf("%s: "+format, append([]any{name}, args...)...)
 	}
@@ -177,7 +177,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	case cfg.CacheTTL < 0 || cfg.CacheTTL > MaxCacheTTL:
 		return fail("CacheTTL %v outside [0, %v]", cfg.CacheTTL, MaxCacheTTL)
 	case cfg.CacheSize > 0:
-		v.cache = newTokenCache(cfg.CacheSize, stdcmp.Or(cfg.CacheTTL, DefaultCacheTTL))
+		v.cache = newTokenCache(cfg.CacheSize, cmp.Or(cfg.CacheTTL, DefaultCacheTTL))
 	}
 	var err error
 	if v.claims, err = cfg.Claims.compile(); err != nil {

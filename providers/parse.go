@@ -2,7 +2,7 @@ package providers
 
 import (
 	"bytes"
-	stdcmp "cmp"
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -203,7 +203,7 @@ func parseJWKDocument(data []byte, allowSecret bool) ([]Key, error) {
 		}
 		k, err := parseJWK(m, allowSecret)
 		if err != nil {
-			firstErr = stdcmp.Or(firstErr, err)
+			firstErr = cmp.Or(firstErr, err)
 			continue
 		}
 		keys = append(keys, k)
