@@ -31,7 +31,7 @@ func flipChecksum(key string) string {
 	return key[:len(key)-1] + string(r)
 }
 
-// TestAuthenticate covers SECURITY §4 I 165, 166, 169, 175–177 and 179:
+// TestAuthenticate covers SECURITY.md#attacks-api-keys:
 // every way a key can arrive, and which cases reach the store.
 func TestAuthenticate(t *testing.T) {
 	f := newFixture(t, apikey.Config{})
@@ -733,7 +733,7 @@ func TestOtherSchemesAreNoCredentials(t *testing.T) {
 	}
 }
 
-// TestFailureLimit (SECURITY.md §4 I 174): a client that keeps failing is
+// TestFailureLimit (SECURITY.md#attacks-api-keys): a client that keeps failing is
 // refused with 429 before any store lookup, even with a valid key, until
 // its window ends; other clients are unaffected; a valid-checksum unknown
 // key counts twice.

@@ -133,7 +133,7 @@ func TestAccessToken(t *testing.T) {
 	}
 }
 
-// TestProfiles covers SECURITY.md §4 G 121–125.
+// TestProfiles covers SECURITY.md#attacks-providers for Auth0.
 func TestProfiles(t *testing.T) {
 	tn := newTenant(t, "k1")
 	other := newTenant(t, "k2")

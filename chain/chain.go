@@ -39,7 +39,7 @@ import (
 
 // ErrAmbiguous is the cause inside the error [Chain.Authenticate] returns
 // when a request carries credentials for members of the chain in more than
-// one place (SECURITY.md 179), for example "Authorization: Bearer …" and
+// one place (SECURITY.md#api-keys), for example "Authorization: Bearer …" and
 // "X-API-Key: …". That error carries authgate.ErrMalformedRequest: 400
 // invalid_request. See [Chain.Ordered] to let the order decide instead.
 var ErrAmbiguous = errors.New("chain: credentials in more than one place")

@@ -8,7 +8,7 @@ import (
 	"github.com/authgate/authgate/providers"
 )
 
-// Google's endpoints and Firebase's issuers (INTEROP.md, firebase-admin-go).
+// Google's endpoints and Firebase's issuers (Firebase's documentation and firebase-admin-go).
 const (
 	// DefaultCertsURL publishes the X.509 certificates that sign Firebase ID
 	// tokens, as a JSON object from key ID to PEM certificate.

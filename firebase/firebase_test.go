@@ -85,7 +85,7 @@ func TestNewDoesNoIO(t *testing.T) {
 }
 
 // TestVerifyRules accepts and rejects every rule of an ID token in turn
-// (SECURITY.md §4 G 134-143).
+// (SECURITY.md#attacks-providers).
 func TestVerifyRules(t *testing.T) {
 	now := t0
 	sign := idToken
@@ -150,7 +150,7 @@ func TestVerifyRules(t *testing.T) {
 		// Extra rules.
 		{name: "claim rule holds", token: sign(claims(now)), cfg: requireVerified},
 		{name: "claim rule fails", token: sign(claims(now, set("email_verified", false))), cfg: requireVerified, wantErr: authgate.ErrInvalidClaim},
-		// Framing (SECURITY.md 143): rejected before any key is needed.
+		// Framing (SECURITY.md#framing): rejected before any key is needed.
 		{name: "many dots", token: sign(claims(now)) + strings.Repeat(".", 100000), wantErr: authgate.ErrUnrecognizedCredential},
 		{name: "trailing JSON", token: jwttest.Sign("RS256", rsaKey("id-1"), []byte(`{"alg":"RS256","kid":"id-1"}xyz`), jwttest.JSON(claims(now))), wantErr: authgate.ErrMalformedToken},
 		{name: "duplicate claim", token: jwttest.Sign("RS256", rsaKey("id-1"), []byte(`{"alg":"RS256","kid":"id-1"}`), duplicateSub(claims(now))), wantErr: authgate.ErrUnrecognizedCredential},
@@ -467,7 +467,7 @@ func TestKeyCache(t *testing.T) {
 	}
 	hits("warm", 1)
 
-	// Known kid, bad signature: no refetch (SECURITY.md 156).
+	// Known kid, bad signature: no refetch (SECURITY.md#remote-keys).
 	verify("bad signature", "id-1", "id-2", authgate.ErrInvalidSignature)
 	hits("bad signature", 1)
 
@@ -514,7 +514,7 @@ func TestKeyCache(t *testing.T) {
 }
 
 // TestCheapRejectionsNeedNoFetch: tokens refused by framing, routing, the
-// header or a missing kid never reach Google (SECURITY.md 157).
+// header or a missing kid never reach Google (SECURITY.md#remote-keys).
 func TestCheapRejectionsNeedNoFetch(t *testing.T) {
 	e := newEnv(t, nil)
 	tests := []struct {

@@ -563,7 +563,7 @@ func TestLogsNeverHoldCredentials(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug, AddSource: true}))
 	a, b, k := members()
 	e := gin.New()
-	// Gin's own logger and recovery at their most verbose, as SECURITY.md 191 asks.
+	// Gin's own logger and recovery at their most verbose, as SECURITY.md#attacks-http asks.
 	e.Use(gin.LoggerWithWriter(&logs), gin.RecoveryWithWriter(&logs))
 	e.Use(ginauth.Require(chain.Any(a, b, k), ginauth.WithLogger(logger)))
 	e.Any("/orders/:id", ginauth.RequireRoles("admin"), (&handler{}).serve)

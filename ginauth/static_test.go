@@ -120,7 +120,7 @@ func TestStaticEndToEnd(t *testing.T) {
 // TestRealChainChallenges: chain.Any of the real static and apikey
 // authenticators answers an unsupported scheme and a missing credential with
 // bare challenges for both schemes, and a bearer nobody claims with
-// invalid_token (SECURITY.md §4 A 1–2, J 186).
+// invalid_token (SECURITY.md#attacks-http, #chains).
 func TestRealChainChallenges(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	st, _ := newStatic(t, "RS256")

@@ -17,7 +17,7 @@ import (
 // its own and falls back to the default authenticator: a route whose GET
 // needs an admin runs its GET handler for any user who sends HEAD
 // (side effects run; status, headers and Content-Length leak).
-// SECURITY.md 23: GET and HEAD with the same credential behave the same.
+// SECURITY.md#chains: GET and HEAD with the same credential behave the same.
 func TestRegressionByMethodHEADBypassesGETAuthenticator(t *testing.T) {
 	user := authgate.AuthenticatorFunc(func(r *http.Request) (*authgate.Principal, error) {
 		if r.Header.Get("Authorization") == "Bearer user" {

@@ -27,7 +27,7 @@ import (
 var now = time.Unix(1_800_000_000, 0)
 
 // server is a Keycloak stand-in with the real server's paths and shapes
-// (INTEROP.md): GET /realms/<realm> (realm JSON with the bare base64
+// (the paths and shapes a real Keycloak server serves): GET /realms/<realm> (realm JSON with the bare base64
 // public_key and tokens-not-before) and the certs JWKS, whose signing key
 // carries x5c/x5t/x5t#S256 and beside which sits an RSA-OAEP "enc" key.
 type server struct {
@@ -181,7 +181,7 @@ func TestAccessToken(t *testing.T) {
 	}
 }
 
-// TestProfiles covers SECURITY.md §4 G 126–129 with the server's shapes.
+// TestProfiles covers SECURITY.md#attacks-providers for Keycloak with the server's shapes.
 func TestProfiles(t *testing.T) {
 	s := newServer(t, "")
 	byClient := newAuth(t, s, nil)

@@ -41,7 +41,7 @@ func jwksServer(t *testing.T, tls bool, path, kid string, hits *atomic.Int64) *h
 // TestMultiIssuer: chain.Any(auth0, keycloak, oidc, static) routes each
 // token to the provider of its exact issuer; a token of an unknown issuer
 // is refused with no network request at all, and a token one provider
-// rejects is not rescued by another (SECURITY.md 123, 157, 159, 182–184).
+// rejects is not rescued by another (SECURITY.md#attacks-remote-keys, #attacks-chains).
 func TestMultiIssuer(t *testing.T) {
 	var a0Hits, kcHits atomic.Int64
 	a0 := jwksServer(t, true, "/.well-known/jwks.json", "RS256-auth0", &a0Hits)

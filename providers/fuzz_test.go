@@ -1,7 +1,7 @@
 package providers
 
 // Fuzz targets for token framing and parsing, header extraction and key
-// parsing (SECURITY.md §4 D 78), and the single-bit-flip property. Seeds are
+// parsing (SECURITY.md#attacks-framing), and the single-bit-flip property. Seeds are
 // added with f.Add; no corpus directory is kept unless a crasher turns up.
 
 import (
@@ -55,7 +55,7 @@ func fuzzVerifier(tb testing.TB) *Verifier {
 // fuzzTokens returns the tokens the verifier must accept (RS256 PKCS#1 v1.5
 // and HMAC are deterministic, so each is the only encoding of its claims)
 // and hostile ones: validly signed, but each breaking one rule of
-// SECURITY.md §4 B–C, plus the framing attacks of §4 B.
+// SECURITY.md#attacks-framing and #attacks-header.
 func fuzzTokens(tb testing.TB) (valid, hostile []string) {
 	tb.Helper()
 	rsaKey := jwttest.Key(RS256, "")
@@ -337,7 +337,7 @@ func FuzzParseKeys(f *testing.F) {
 	})
 }
 
-// TestBitFlips (SECURITY.md §4 D 78): single-bit flips anywhere in valid
+// TestBitFlips (SECURITY.md#attacks-framing): single-bit flips anywhere in valid
 // RS256, ES256, EdDSA and HS256 tokens are all rejected — 10 000 random
 // flips from a fixed PCG seed, plus every bit of the last character of each
 // segment (base64 unused bits, flips that yield CR or LF).

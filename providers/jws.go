@@ -10,7 +10,7 @@ import (
 	"github.com/authgate/authgate/internal/bytesconv"
 )
 
-// Framing limits (SECURITY.md §5).
+// Framing limits (SECURITY.md#limits).
 const (
 	// DefaultMaxTokenSize is the largest compact token accepted by default.
 	DefaultMaxTokenSize = 16 << 10

@@ -116,7 +116,7 @@ func TestParseKeysFormats(t *testing.T) {
 }
 
 // TestParseJWKS: a published set never yields secrets, private keys or
-// encryption keys, and skips what it cannot use (SECURITY.md §4 E 85–89).
+// encryption keys, and skips what it cannot use (SECURITY.md#attacks-keys).
 func TestParseJWKS(t *testing.T) {
 	pub := &jwttest.Key("RS256", "").(*rsa.PrivateKey).PublicKey
 	ec := &jwttest.Key("ES256", "").(*ecdsa.PrivateKey).PublicKey

@@ -16,7 +16,7 @@ import (
 	"slices"
 )
 
-// Limits on key documents (SECURITY.md §4 E 92).
+// Limits on key documents (SECURITY.md#limits).
 const (
 	maxKeyDocument = 256 << 10
 	maxJWKSKeys    = 100
@@ -213,7 +213,7 @@ func parseJWKDocument(data []byte, allowSecret bool) ([]Key, error) {
 	}
 	// A set that mixes HMAC secrets with public keys is refused: keep
 	// symmetric and asymmetric keys in separate verifiers (RFC 8725 §3.1,
-	// SECURITY.md §4 48).
+	// SECURITY.md#keys).
 	secrets := 0
 	for _, k := range keys {
 		if k.secret != nil {

@@ -38,7 +38,7 @@ func reviewSign(priv *rsa.PrivateKey, payload string) string {
 // case folding, so "ſUB" (U+017F LATIN SMALL LETTER LONG S) is the "sub"
 // field to every Go service that decodes the same claims into a struct
 // (golang-jwt's RegisteredClaims included). The verifier checks "sub" =
-// "alice": the token must be refused, as SECURITY.md §4 113 asks for every
+// "alice": the token must be refused, as SECURITY.md#strict-json asks for every
 // case variant, including fold variants strings.ToLower does not map.
 func TestRegressionUnicodeFoldVariantOfRegisteredClaim(t *testing.T) {
 	v, priv, now := reviewVerifier(t)
@@ -68,7 +68,7 @@ func TestRegressionNonASCIIClaimNameRejected(t *testing.T) {
 	}
 }
 
-// RFC 6750 §2 / SECURITY.md §4 12: a bearer header together with an
+// RFC 6750 §2 / SECURITY.md#bearer: a bearer header together with an
 // access_token query parameter is a 400, also when the name is
 // percent-encoded ("access%5Ftoken", which url.Values and any framework
 // reading the query decode to access_token).

@@ -16,7 +16,7 @@ import (
 	"github.com/authgate/authgate/internal/remote"
 )
 
-// Defaults and bounds of a RemoteKeySet (SECURITY.md §5).
+// Defaults and bounds of a RemoteKeySet (SECURITY.md#limits).
 const (
 	// DefaultRefreshInterval is how long a fetched key set stays fresh when
 	// the answer carries no usable Cache-Control max-age.

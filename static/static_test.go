@@ -29,7 +29,7 @@ const (
 	api    = "orders-api"
 )
 
-// now is the frozen clock of every test here (SECURITY.md §4 F 120).
+// now is the frozen clock of every test here (SECURITY.md#time-claims).
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 func clock() time.Time { return now }
@@ -109,7 +109,7 @@ func TestAuthenticateValid(t *testing.T) {
 	}
 }
 
-// TestExtraction covers SECURITY.md §4 A 1–13 at the authenticator.
+// TestExtraction covers SECURITY.md#attacks-http at the authenticator.
 func TestExtraction(t *testing.T) {
 	a, priv := newRS256(t, nil)
 	tok := jwttest.Token("RS256", "k1", priv, claims(nil))
@@ -175,7 +175,7 @@ func hdr(priv any, alg, header string, c map[string]any) string {
 	return jwttest.Sign(alg, priv, []byte(header), jwttest.JSON(c))
 }
 
-// TestRejections covers SECURITY.md §4 B, C and F as table tests; each case
+// TestRejections covers SECURITY.md#attacks-framing, #attacks-header and #attacks-claims as table tests; each case
 // names the sentinel the rejection must carry.
 func TestRejections(t *testing.T) {
 	a, priv := newRS256(t, nil)
@@ -364,7 +364,7 @@ func assertNoTokenMaterial(t *testing.T, s, token string) {
 }
 
 // TestTimeBoundaries pins exp, nbf and iat at their leeway edges
-// (SECURITY.md §4 F 95–97).
+// (SECURITY.md#time-claims).
 func TestTimeBoundaries(t *testing.T) {
 	priv := jwttest.Key("RS256", "").(*rsa.PrivateKey)
 	exp := now.Unix() + 100
@@ -500,7 +500,7 @@ func derSig(r, s []byte) []byte {
 }
 
 // TestConfiguration: everything that cannot work is refused by New
-// (SECURITY.md §4 E 80–82, F 98).
+// (SECURITY.md#attacks-keys).
 func TestConfiguration(t *testing.T) {
 	rsaPub := providers.PublicKey(jwttest.Public(jwttest.Key("RS256", "")))
 	small, _ := rsa.GenerateKey(rand.Reader, 1024)
@@ -630,7 +630,7 @@ func TestClaimRules(t *testing.T) {
 }
 
 // TestRotation: several keys with kids verify their own tokens only
-// (SECURITY.md §4 D 75).
+// (SECURITY.md#kid).
 func TestRotation(t *testing.T) {
 	k1 := jwttest.Key("RS256", "").(*rsa.PrivateKey)
 	k2 := jwttest.Key("RS256", "second").(*rsa.PrivateKey)
@@ -687,7 +687,7 @@ func TestDescribe(t *testing.T) {
 
 // TestOversizedCredentials: megabyte-sized Authorization headers are
 // refused before any split or decode, with a constant, small number of
-// allocations (SECURITY.md §4 A 24, B 34; CVE-2025-30204).
+// allocations (SECURITY.md#attacks-http; CVE-2025-30204).
 func TestOversizedCredentials(t *testing.T) {
 	a, _ := newRS256(t, nil)
 	for _, n := range []int{64 << 10, 512 << 10, 1 << 20} {

@@ -173,7 +173,7 @@ func TestMigrations(t *testing.T) {
 	}
 }
 
-// TestPlaintextNeverStored (SECURITY 167): after issuing, using and revoking
+// TestPlaintextNeverStored (SECURITY.md#api-keys): after issuing, using and revoking
 // keys, the database file and its WAL hold no key, no random part and no
 // hex or base64 encoding of either.
 func TestPlaintextNeverStored(t *testing.T) {
@@ -228,7 +228,7 @@ func TestPlaintextNeverStored(t *testing.T) {
 	}
 }
 
-// TestStoreDown (SECURITY 173): a closed database is a 503, never a 401,
+// TestStoreDown (SECURITY.md#attacks-api-keys): a closed database is a 503, never a 401,
 // and nothing is marked used.
 func TestStoreDown(t *testing.T) {
 	ctx := context.Background()

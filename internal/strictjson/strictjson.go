@@ -1,6 +1,6 @@
 // Package strictjson decodes the JSON objects of JOSE headers, JWT claim
 // sets and key documents, refusing what encoding/json would let through
-// (SECURITY.md §4 B–C):
+// (SECURITY.md#strict-json):
 //
 //   - exactly one object, nothing after it but whitespace, no byte order mark;
 //   - no duplicate member names, and no two names equal under Unicode simple
@@ -40,7 +40,7 @@ package strictjson
 
 import "errors"
 
-// Limits of the decoder (SECURITY.md §5).
+// Limits of the decoder (SECURITY.md#limits).
 const (
 	maxDepth         = 32
 	maxObjectMembers = 1000

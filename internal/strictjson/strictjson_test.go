@@ -92,7 +92,7 @@ func mustMarshal(v any) string {
 }
 
 // TestParseObjectMembers: 20,000 small claims inside the size limit are
-// refused quickly (SECURITY.md §4 B 37 pins a members cap).
+// refused quickly (SECURITY.md#limits pins a members cap).
 func TestParseObjectMembers(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("{")
