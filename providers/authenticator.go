@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -22,6 +23,7 @@ type TokenAuthenticator struct {
 	extend   func(*Token, *authgate.Principal)
 	prefetch []func(context.Context) error
 	extract  func(*http.Request) (string, error) // nil: BearerToken
+	scheme   string                              // "": Bearer
 	unsigned bool
 }
 
@@ -115,9 +117,9 @@ func (a *TokenAuthenticator) Prefetch(ctx context.Context) error {
 }
 
 // Describe tells chains what the authenticator accepts: bearer tokens of
-// its verifier's issuer.
+// its verifier's issuer, or tokens in the header Preset.Scheme names.
 func (a *TokenAuthenticator) Describe() authgate.Description {
-	return authgate.Description{Name: a.mapping.Provider, Scheme: "Bearer", Issuers: a.verifier.Issuers()}
+	return authgate.Description{Name: a.mapping.Provider, Scheme: cmp.Or(a.scheme, "Bearer"), Issuers: a.verifier.Issuers()}
 }
 
 // Verifier returns the verifier behind the authenticator.

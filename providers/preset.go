@@ -135,6 +135,11 @@ type Preset struct {
 	// Cloud IAP sends its assertion in a header of its own). Its
 	// authgate.ErrNoCredentials means "not mine".
 	Credential func(*http.Request) (string, error)
+	// Scheme is the challenge Describe names (default "Bearer"): with a
+	// Credential of its own, the header it reads, as in `IAP
+	// header="X-Goog-IAP-JWT-Assertion"`, so a chain knows where the
+	// credential travels.
+	Scheme string
 
 	// Validate runs on every verified token before TokenOptions.Validate:
 	// the provider's own rules that depend on the token alone (Keycloak's
@@ -200,6 +205,7 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 		extend:   p.Principal,
 		prefetch: slices.Clone(p.Prefetch),
 		extract:  p.Credential,
+		scheme:   p.Scheme,
 		unsigned: p.InsecureUnsigned,
 		mapping: Mapping{
 			Provider:    name,
