@@ -181,8 +181,8 @@ func New(cfg Config) (*Authenticator, error) {
 }
 
 var (
-	errNotAccessToken = errors.New(`keycloak: "typ" claim is not "Bearer": not an access token`)
-	errRevoked        = errors.New("keycloak: token issued before the realm's tokens-not-before")
+	errNotAccessToken = errors.New(`"typ" claim is not "Bearer": not an access token`)
+	errRevoked        = errors.New("token issued before the realm's tokens-not-before")
 )
 
 // notBefore refuses tokens issued before the realm's tokens-not-before. It
@@ -239,7 +239,7 @@ func (k anyKeyID) VerificationKeys(ctx context.Context, _, alg string) ([]provid
 func realmInfo(doc []byte) (map[string]json.RawMessage, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(doc, &m); err != nil {
-		return nil, errors.New("keycloak: realm document is not a JSON object")
+		return nil, errors.New("realm document is not a JSON object")
 	}
 	return m, nil
 }
@@ -253,7 +253,7 @@ func parseRealmPublicKey(doc []byte) ([]providers.Key, int, error) {
 	}
 	var pk string
 	if err := json.Unmarshal(m["public_key"], &pk); err != nil || pk == "" {
-		return nil, 0, errors.New(`keycloak: realm document has no "public_key"`)
+		return nil, 0, errors.New(`realm document has no "public_key"`)
 	}
 	keys, err := providers.ParseKeys([]byte(pk))
 	if err != nil {
@@ -271,7 +271,7 @@ func tokensNotBefore(body []byte) (int64, error) {
 	var nb float64
 	raw, ok := m["tokens-not-before"]
 	if !ok || json.Unmarshal(raw, &nb) != nil || nb < 0 || nb > math.MaxInt32*4 || nb != math.Trunc(nb) {
-		return 0, errors.New(`keycloak: realm document has no valid "tokens-not-before"`)
+		return 0, errors.New(`realm document has no valid "tokens-not-before"`)
 	}
 	return int64(nb), nil
 }
