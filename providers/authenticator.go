@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/authgate/authgate"
 )
@@ -23,6 +24,8 @@ type TokenAuthenticator struct {
 	prefetch []func(context.Context) error
 	extract  func(*http.Request) (string, error) // nil: BearerToken
 	unsigned bool
+	refuse   []string // issuers claimed only to be refused (Preset.RefuseIssuers)
+	reason   error
 }
 
 // NewTokenAuthenticator returns the authenticator of v and m. m.Provider
@@ -76,6 +79,11 @@ func (a *TokenAuthenticator) VerifyToken(ctx context.Context, token string) (*To
 		t, err = a.verifier.Verify(ctx, token)
 	}
 	if err != nil {
+		if len(a.refuse) > 0 && authgate.IsNotMine(err) {
+			if iss, ok := PeekIssuer(token); ok && slices.Contains(a.refuse, iss) {
+				return nil, &authgate.Error{Provider: a.mapping.Provider, Kind: authgate.ErrInvalidIssuer, Err: a.reason}
+			}
+		}
 		return nil, err
 	}
 	if a.check != nil {
@@ -115,9 +123,10 @@ func (a *TokenAuthenticator) Prefetch(ctx context.Context) error {
 }
 
 // Describe tells chains what the authenticator accepts: bearer tokens of
-// its verifier's issuer.
+// its verifier's issuers, and of the issuers it refuses
+// (Preset.RefuseIssuers), which are its own to reject.
 func (a *TokenAuthenticator) Describe() authgate.Description {
-	return authgate.Description{Name: a.mapping.Provider, Scheme: "Bearer", Issuers: a.verifier.Issuers()}
+	return authgate.Description{Name: a.mapping.Provider, Scheme: "Bearer", Issuers: append(a.verifier.Issuers(), a.refuse...)}
 }
 
 // Verifier returns the verifier behind the authenticator.
