@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/authgate/authgate"
 )
@@ -25,6 +26,8 @@ type TokenAuthenticator struct {
 	extract  func(*http.Request) (string, error) // nil: BearerToken
 	scheme   string                              // "": Bearer
 	unsigned bool
+	refuse   []string // issuers claimed only to be refused (Preset.RefuseIssuers)
+	reason   error
 }
 
 // NewTokenAuthenticator returns the authenticator of v and m. m.Provider
@@ -78,6 +81,11 @@ func (a *TokenAuthenticator) VerifyToken(ctx context.Context, token string) (*To
 		t, err = a.verifier.Verify(ctx, token)
 	}
 	if err != nil {
+		if len(a.refuse) > 0 && authgate.IsNotMine(err) {
+			if iss, ok := PeekIssuer(token); ok && slices.Contains(a.refuse, iss) {
+				return nil, &authgate.Error{Provider: a.mapping.Provider, Kind: authgate.ErrInvalidIssuer, Err: a.reason}
+			}
+		}
 		return nil, err
 	}
 	if a.check != nil {
@@ -117,9 +125,11 @@ func (a *TokenAuthenticator) Prefetch(ctx context.Context) error {
 }
 
 // Describe tells chains what the authenticator accepts: bearer tokens of
-// its verifier's issuer, or tokens in the header Preset.Scheme names.
+// its verifier's issuers and of the issuers it refuses
+// (Preset.RefuseIssuers), which are its own to reject, or tokens in the
+// header Preset.Scheme names.
 func (a *TokenAuthenticator) Describe() authgate.Description {
-	return authgate.Description{Name: a.mapping.Provider, Scheme: cmp.Or(a.scheme, "Bearer"), Issuers: a.verifier.Issuers()}
+	return authgate.Description{Name: a.mapping.Provider, Scheme: cmp.Or(a.scheme, "Bearer"), Issuers: append(a.verifier.Issuers(), a.refuse...)}
 }
 
 // Verifier returns the verifier behind the authenticator.

@@ -131,6 +131,14 @@ type Preset struct {
 	// verification, like the signature; an audience in TokenOptions is then
 	// optional.
 	CheckAudience func(*Token) error
+	// RefuseIssuers lists issuers whose tokens the provider claims but
+	// never verifies: such a token is refused with
+	// authgate.ErrInvalidIssuer and RefuseReason, before any key lookup, so
+	// it is "mine, and wrong" rather than "not mine" and costs no network
+	// I/O (Okta's org authorization server, whose tokens are not meant to
+	// be validated locally). Describe lists them with the issuers.
+	RefuseIssuers []string
+	RefuseReason  error
 	// Credential reads the token from the request (default BearerToken;
 	// Cloud IAP sends its assertion in a header of its own). Its
 	// authgate.ErrNoCredentials means "not mine".
@@ -195,6 +203,11 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 	if len(types) == 0 {
 		types = slices.Clone(p.TokenTypes)
 	}
+	for _, iss := range p.RefuseIssuers {
+		if iss == "" || iss == p.Issuer || slices.Contains(p.Issuers, iss) {
+			return fail(fmt.Errorf("refused issuer %q is empty or also accepted", iss))
+		}
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -207,6 +220,8 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 		extract:  p.Credential,
 		scheme:   p.Scheme,
 		unsigned: p.InsecureUnsigned,
+		refuse:   slices.Clone(p.RefuseIssuers),
+		reason:   cmp.Or(p.RefuseReason, errRefusedIssuer),
 		mapping: Mapping{
 			Provider:    name,
 			Method:      p.Method,
@@ -269,6 +284,8 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 	a.verifier = v
 	return a, nil
 }
+
+var errRefusedIssuer = errors.New("tokens of this issuer are not accepted")
 
 // unprefix drops the "name: " that NewVerifier and NewRemoteKeySet put
 // before their messages, so that Preset.New prefixes its errors once.
