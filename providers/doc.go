@@ -11,11 +11,15 @@
 // # What is checked where
 //
 // The verifier is written for this package on the standard library's crypto;
-// it does not delegate parsing to golang-jwt or go-jose, whose defaults fall
-// short of the rules below (SECURITY.md §3.1: crit ignored, duplicate and
-// case-variant JSON members accepted, PSS salt auto-detected, CR/LF skipped
-// by the base64 decoder, NumericDate accepted as strings and overflowing,
-// JSON serialization accepted). Everything is checked here:
+// it does not delegate parsing to golang-jwt or go-jose. Some rules below
+// are theirs too — go-jose processes "crit" and refuses duplicate header
+// members — but not all of them (SECURITY.md §3.1): golang-jwt ignores
+// "crit" and auto-detects the PSS salt length, claims decoded with
+// encoding/json accept duplicate and case-variant members, golang-jwt and
+// go-oidc accept NumericDates given as strings, the standard base64
+// decoders skip CR and LF, and go-jose's ParseSigned also takes the JSON
+// serialization. No wrapper changes how a library decodes a token.
+// Everything is checked here:
 //
 //   - framing: compact serialization only, size cap (16 KiB default) before
 //     any split, exactly two dots counted without splitting, no empty
@@ -43,24 +47,20 @@
 // # Remote keys: why not keyfunc, jwkset or go-oidc
 //
 // DESIGN.md names keyfunc/v3 + jwkset (and go-oidc/v3 for discovery) as the
-// starting point. [RemoteKeySet] and [Discover] replace them, written on
-// net/http and sync, because what falls short of SECURITY.md §3.1 and
-// §4 H is their core behaviour, not an option to wrap: jwkset turns "oct"
-// entries of a published set into HMAC keys and does not enforce
-// use/key_ops; it reads bodies without a cap and uses a client that follows
-// redirects; its unknown-kid rate limiter parks requests (up to a minute)
-// instead of rejecting them; keyfunc tries every key for a token without
-// kid; go-oidc refetches on every verification failure (no cooldown),
-// uses a client with no timeout and parses tokens with go-jose, which
-// accepts JSON serialization. Wrapping would have meant replacing the
-// fetcher, the parser, the rate limiter and the lookup — everything — and
-// keeping three dependencies for the rest. Here, keys from a remote set go
-// through the same parser and binding as configured keys ([ParseJWKS],
-// one algorithm per key), fetches share one guarded transport (https
-// except loopback, no redirects, no cookies, 5 s timeout, 256 KiB cap), and
-// the cache (single-flight, Cache-Control within [5 min, 24 h], a
-// non-blocking cooldown for unknown kids, last-known-good keys up to a
-// maximum age, backoff after failures) is documented on [RemoteKeySet].
+// starting point. Much of what they lack a wrapper could supply — an
+// *http.Client with a timeout and no redirects, a key set that binds each
+// key to one algorithm — but not their core behaviour: go-oidc exposes no
+// keys to bind or check, never refreshes on a schedule, drops its keys when
+// a fetch returns an empty set and has no maximum key age; jwkset has no
+// single-flight for concurrent refreshes, and one bad entry fails a whole
+// set. [RemoteKeySet] and [Discover] are therefore written on net/http and
+// sync. Keys from a remote set go through the same parser and binding as
+// configured keys ([ParseJWKS], one algorithm per key), fetches share one
+// guarded transport (https except loopback, no redirects, no cookies, 5 s
+// timeout, 256 KiB cap), and the cache (single-flight, Cache-Control
+// within [5 min, 24 h], a non-blocking cooldown for unknown kids,
+// last-known-good keys up to a maximum age, backoff after failures) is
+// documented on [RemoteKeySet].
 //
 // Tokens are routed by their unverified "iss" before anything costly: a
 // token of another issuer is [authgate.ErrUnrecognizedCredential] ("not
