@@ -4,6 +4,13 @@
 // per signing algorithm, https://api.example.test/<alg lowercased>, whose
 // access tokens are JWTs (RFC 9068, typ at+jwt) signed with that algorithm.
 //
+// For introspection/interop_test.go it also issues opaque access tokens, for
+// the resource https://api.example.test/opaque, and serves token
+// introspection (RFC 7662, /token/introspection) and revocation (RFC 7009,
+// /token/revocation); a second confidential client "api" (secret
+// "api-secret", client_secret_post) is the resource server that
+// introspects them.
+//
 // Keys are generated at start with node:crypto, one per algorithm, each
 // published with its "alg" and a kid that is new on every start, so a
 // restart on the same port is a key rotation.
@@ -26,6 +33,7 @@ const keys = Object.entries(algs).map(([alg, [type, opts]]) => {
 });
 
 const resources = Object.fromEntries(Object.keys(algs).map((alg) => [`https://api.example.test/${alg.toLowerCase()}`, alg]));
+const opaqueResource = 'https://api.example.test/opaque';
 
 // Bind first, so the issuer carries the real port.
 const { createServer } = await import('node:http');
@@ -41,6 +49,13 @@ const provider = new Provider(issuer, {
     response_types: [],
     redirect_uris: [],
     token_endpoint_auth_method: 'client_secret_basic',
+  }, {
+    client_id: 'api',
+    client_secret: 'api-secret',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_post',
   }],
   jwks: { keys },
   cookies: { keys: [randomBytes(32).toString('hex')] },
@@ -48,11 +63,16 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => undefined,
       useGrantedResource: () => false,
       getResourceServerInfo: (ctx, resource) => {
+        if (resource === opaqueResource) {
+          return { scope: 'read write', accessTokenFormat: 'opaque', accessTokenTTL: 300 };
+        }
         const alg = resources[resource];
         if (!alg) throw new Provider.errors.InvalidTarget();
         return { scope: 'read write', accessTokenFormat: 'jwt', accessTokenTTL: 300, jwt: { sign: { alg } } };

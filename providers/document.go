@@ -114,3 +114,17 @@ func (d *RemoteDocument[T]) Prefetch(ctx context.Context) error {
 // or plain http for loopback hosts (127.0.0.0/8, ::1, localhost) only; a
 // host; no user information and no fragment.
 func CheckURL(raw string) (*url.URL, error) { return remote.CheckURL(raw) }
+
+// GuardedClient returns a copy of c (nil: a client over
+// http.DefaultTransport) with the guard rails of authgate's own fetches:
+// it follows no redirects (a 3xx answer is returned as it is, for the
+// caller to refuse), keeps no cookies and gives up after timeout (or c's
+// own shorter timeout; 0 or less means DefaultFetchTimeout). c is not
+// modified. Providers that call an endpoint themselves, such as RFC 7662
+// introspection, send through it.
+func GuardedClient(c *http.Client, timeout time.Duration) *http.Client {
+	if timeout <= 0 {
+		timeout = DefaultFetchTimeout
+	}
+	return remote.Client(c, timeout)
+}

@@ -321,3 +321,31 @@ func chainValidate(checks ...func(*Token) error) func(*Token) error {
 		return nil
 	}
 }
+
+// ParseClaimSet decodes data, which must hold one JSON object, under the
+// strict rules the verifier applies to a token's claims (no duplicate or
+// case-variant member names, valid UTF-8, numbers that fit a float64,
+// bounded depth and size), for providers whose claims come from elsewhere
+// than a JWT, such as an RFC 7662 introspection response. Values decode as
+// encoding/json decodes into an any. The result may share memory with
+// data: never modify data while the result is in use. Its error names
+// neither the input nor any value in it.
+func ParseClaimSet(data []byte) (map[string]any, error) { return parseObject(data) }
+
+// Compile validates the rules as NewVerifier does and returns a check of a
+// claim set against them, for claims that do not come from a JWT (an RFC
+// 7662 introspection response). The check's error is an *authgate.Error
+// wrapping authgate.ErrMissingClaim or authgate.ErrInvalidClaim that names
+// the claim, never its value; empty rules accept every claim set.
+func (cs Claims) Compile() (func(claims map[string]any) error, error) {
+	compiled, err := cs.compile()
+	if err != nil {
+		return nil, err
+	}
+	return func(claims map[string]any) error {
+		if e := compiled.check(claims); e != nil {
+			return &authgate.Error{Kind: e.kind, Err: e}
+		}
+		return nil
+	}, nil
+}
