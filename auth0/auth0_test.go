@@ -2,7 +2,6 @@ package auth0_test
 
 import (
 	"errors"
-	"github.com/authgate/authgate/providers"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/auth0"
 	"github.com/authgate/authgate/internal/jwttest"
+	"github.com/authgate/authgate/providers"
 )
 
 const api = "https://api.example.com"

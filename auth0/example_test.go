@@ -2,7 +2,6 @@ package auth0_test
 
 import (
 	"fmt"
-	"github.com/authgate/authgate/providers"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/authgate/authgate/auth0"
 	"github.com/authgate/authgate/internal/jwttest"
+	"github.com/authgate/authgate/providers"
 )
 
 // The tenant here is a local https server standing in for

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/authgate/authgate/providers"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 	"github.com/authgate/authgate/httpauth"
 	"github.com/authgate/authgate/keycloak"
 	"github.com/authgate/authgate/oidc"
+	"github.com/authgate/authgate/providers"
 	"github.com/authgate/authgate/static"
 )
 

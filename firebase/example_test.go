@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/authgate/authgate/providers"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/firebase"
 	"github.com/authgate/authgate/internal/jwttest"
+	"github.com/authgate/authgate/providers"
 )
 
 // The seed's FirebaseAuth in Go. A local TLS server stands in for Google's

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"github.com/authgate/authgate/providers"
 	"log/slog"
 	"maps"
 	"math/big"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/authgate/authgate/firebase"
 	"github.com/authgate/authgate/internal/jwttest"
+	"github.com/authgate/authgate/providers"
 )
 
 const (

@@ -2,7 +2,6 @@ package ginauth_test
 
 import (
 	"errors"
-	"github.com/authgate/authgate/providers"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/authgate/authgate/chain"
 	"github.com/authgate/authgate/ginauth"
 	"github.com/authgate/authgate/internal/authfake"
+	"github.com/authgate/authgate/providers"
 	"github.com/authgate/authgate/static"
 )
 

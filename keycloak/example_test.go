@@ -2,13 +2,13 @@ package keycloak_test
 
 import (
 	"fmt"
-	"github.com/authgate/authgate/providers"
 	"net/http"
 	"net/http/httptest"
 	"time"
 
 	"github.com/authgate/authgate/internal/jwttest"
 	"github.com/authgate/authgate/keycloak"
+	"github.com/authgate/authgate/providers"
 )
 
 // A local stand-in for https://sso.example.com serving the realm's certs.

@@ -9,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
-	"github.com/authgate/authgate/providers"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +21,7 @@ import (
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/internal/jwttest"
 	"github.com/authgate/authgate/keycloak"
+	"github.com/authgate/authgate/providers"
 )
 
 var now = time.Unix(1_800_000_000, 0)

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/authgate/authgate/providers"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/internal/jwttest"
 	"github.com/authgate/authgate/oidc"
+	"github.com/authgate/authgate/providers"
 )
 
 // An OpenID Connect issuer on loopback (a real one is https): discovery,

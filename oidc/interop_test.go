@@ -16,7 +16,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/authgate/authgate/providers"
 	"io"
 	"net"
 	"net/http"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/oidc"
+	"github.com/authgate/authgate/providers"
 )
 
 var interopAlgorithms = []string{"RS256", "PS256", "ES256", "EdDSA"}

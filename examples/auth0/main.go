@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"github.com/authgate/authgate/providers"
 	"log"
 	"net/http"
 	"os"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/auth0"
+	"github.com/authgate/authgate/providers"
 )
 
 func main() {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
-	"github.com/authgate/authgate/providers"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/firebase"
+	"github.com/authgate/authgate/providers"
 )
 
 // emulatorToken is an unsigned token shaped like the Auth emulator's.

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/authgate/authgate/providers"
 	"io"
 	"log"
 	"net"
@@ -36,6 +35,7 @@ import (
 	"github.com/authgate/authgate/examples/internal/serve"
 	"github.com/authgate/authgate/ginauth"
 	"github.com/authgate/authgate/keycloak"
+	"github.com/authgate/authgate/providers"
 )
 
 // settings say which providers to chain.

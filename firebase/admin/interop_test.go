@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authgate/authgate/providers"
 	"io"
 	"log/slog"
 	"net"
@@ -41,6 +40,7 @@ import (
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/firebase"
 	"github.com/authgate/authgate/firebase/admin"
+	"github.com/authgate/authgate/providers"
 )
 
 const (
