@@ -1,11 +1,16 @@
-// Command multi serves one route group that accepts an Auth0 access token, a
-// Keycloak access token or an API key — the seed's "multiple authentication
-// methods" across identity providers. Tokens are routed by their exact
-// issuer, so each request costs one signature check however many providers
-// are configured, and a token of an unknown issuer causes no network request.
+// Command multi serves one route group that accepts an access token of
+// Auth0, Keycloak, Microsoft Entra ID or Amazon Cognito, a GitHub Actions
+// OIDC token of one repository, or an API key — the seed's "multiple
+// authentication methods" across identity providers. Tokens are routed by
+// their exact issuer, so each request costs one signature check however many
+// providers are configured, and a token of an unknown issuer causes no
+// network request.
 //
 //	AUTH0_DOMAIN=example.eu.auth0.com AUTH0_AUDIENCE=https://api.example.com \
 //	KEYCLOAK_URL=https://sso.example.com KEYCLOAK_REALM=shop KEYCLOAK_CLIENT=orders-api \
+//	ENTRA_TENANT=<tenant-id> ENTRA_AUDIENCE=<api-client-id> \
+//	COGNITO_POOL=eu-west-1_AbCdEfGhI COGNITO_CLIENT=<app-client-id> \
+//	GITHUB_REPOSITORY=org/repo GITHUB_AUDIENCE=https://orders.example.com \
 //	go run ./examples/multi
 //
 // Providers without settings are left out; API keys are always on (kept
@@ -32,8 +37,11 @@ import (
 	"github.com/authgate/authgate/apikey/sqlstore"
 	"github.com/authgate/authgate/auth0"
 	"github.com/authgate/authgate/chain"
+	"github.com/authgate/authgate/cognito"
+	"github.com/authgate/authgate/entra"
 	"github.com/authgate/authgate/examples/internal/serve"
 	"github.com/authgate/authgate/ginauth"
+	"github.com/authgate/authgate/github"
 	"github.com/authgate/authgate/keycloak"
 	"github.com/authgate/authgate/providers"
 )
@@ -42,8 +50,18 @@ import (
 type settings struct {
 	Auth0Domain, Auth0Audience                   string
 	KeycloakURL, KeycloakRealm, KeycloakClientID string
+	EntraTenant, EntraAudience                   string
+	CognitoPool, CognitoClientID                 string
+	GitHubRepository, GitHubAudience             string
 	KeyStore                                     string // API-key store DSN
-	HTTPClient                                   *http.Client
+
+	// For tests: where the providers are and how to reach them (nil and
+	// empty: the real services over http.DefaultTransport).
+	HTTPClient                     *http.Client // Auth0, Keycloak
+	EntraAuthority, CognitoBaseURL string
+	GitHubJWKSURL                  string
+	EntraClient, CognitoClient     *http.Client
+	GitHubClient                   *http.Client
 }
 
 // server is the example's handler and what it hands out.
@@ -68,6 +86,35 @@ func newServer(ctx context.Context, s settings) (_ *server, err error) {
 			return nil, err
 		}
 		auths = append(auths, k)
+	}
+	if s.EntraTenant != "" {
+		e, err := entra.New(entra.Config{Tenant: s.EntraTenant, Authority: s.EntraAuthority,
+			TokenOptions: providers.TokenOptions{Audience: []string{s.EntraAudience}},
+			FetchOptions: providers.FetchOptions{HTTPClient: s.EntraClient}})
+		if err != nil {
+			return nil, err
+		}
+		auths = append(auths, e)
+	}
+	if s.CognitoPool != "" {
+		c, err := cognito.New(cognito.Config{UserPoolID: s.CognitoPool, TokenUse: cognito.AccessTokens,
+			ClientIDs: []string{s.CognitoClientID}, BaseURL: s.CognitoBaseURL,
+			FetchOptions: providers.FetchOptions{HTTPClient: s.CognitoClient}})
+		if err != nil {
+			return nil, err
+		}
+		auths = append(auths, c)
+	}
+	if s.GitHubRepository != "" {
+		// A deploy hook: only this repository's main branch.
+		g, err := github.New(github.Config{Repositories: []string{s.GitHubRepository}, Refs: []string{"refs/heads/main"},
+			JWKSURL:      s.GitHubJWKSURL,
+			TokenOptions: providers.TokenOptions{Audience: []string{s.GitHubAudience}},
+			FetchOptions: providers.FetchOptions{HTTPClient: s.GitHubClient}})
+		if err != nil {
+			return nil, err
+		}
+		auths = append(auths, g)
 	}
 	store, err := sqlstore.Open(ctx, s.KeyStore)
 	if err != nil {
@@ -115,6 +162,12 @@ func main() {
 	flag.StringVar(&s.KeycloakURL, "keycloak-url", os.Getenv("KEYCLOAK_URL"), "Keycloak base URL")
 	flag.StringVar(&s.KeycloakRealm, "keycloak-realm", os.Getenv("KEYCLOAK_REALM"), "Keycloak realm")
 	flag.StringVar(&s.KeycloakClientID, "keycloak-client", os.Getenv("KEYCLOAK_CLIENT"), "Keycloak client id of this API")
+	flag.StringVar(&s.EntraTenant, "entra-tenant", os.Getenv("ENTRA_TENANT"), "Entra ID tenant id")
+	flag.StringVar(&s.EntraAudience, "entra-audience", os.Getenv("ENTRA_AUDIENCE"), "Entra ID audience of this API (its client id or App ID URI)")
+	flag.StringVar(&s.CognitoPool, "cognito-pool", os.Getenv("COGNITO_POOL"), "Cognito user pool id")
+	flag.StringVar(&s.CognitoClientID, "cognito-client", os.Getenv("COGNITO_CLIENT"), "Cognito app client id")
+	flag.StringVar(&s.GitHubRepository, "github-repository", os.Getenv("GITHUB_REPOSITORY"), "GitHub repository (OWNER/REPO) whose main branch may call")
+	flag.StringVar(&s.GitHubAudience, "github-audience", os.Getenv("GITHUB_AUDIENCE"), "audience the workflow requests")
 	db := flag.String("db", "authgate-multi.db", "SQLite file holding the API keys")
 	addr := flag.String("addr", "127.0.0.1:8083", "address to listen on")
 	flag.Parse()

@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/authtest"
 	"github.com/authgate/authgate/internal/jwttest"
 )
 
-// TestMulti runs Auth0- and Keycloak-shaped key servers on loopback TLS and
-// sends each kind of credential to the one route group.
+// TestMulti runs Auth0-, Keycloak-, Entra ID-, Cognito- and GitHub
+// Actions-shaped key servers on loopback and sends each kind of credential
+// to the one route group.
 func TestMulti(t *testing.T) {
 	a0Key := jwttest.Key("RS256", "auth0").(*rsa.PrivateKey)
 	kcKey := jwttest.Key("RS256", "keycloak").(*rsa.PrivateKey)
@@ -34,10 +36,18 @@ func TestMulti(t *testing.T) {
 	defer ts.Close()
 	host := strings.TrimPrefix(ts.URL, "https://")
 
+	idp := authtest.Entra(t)
+	pool := authtest.Cognito(t, "eu-west-1_AbCdEfGhI", authtest.WithClientID("57cbishk4j24pabc1234567890"))
+	gh := authtest.GitHub(t, authtest.WithAudience("https://orders.example.com"))
+
 	srv, err := newServer(context.Background(), settings{
 		Auth0Domain: host, Auth0Audience: "https://api.example.com",
 		KeycloakURL: ts.URL, KeycloakRealm: "shop", KeycloakClientID: "orders-api",
-		KeyStore: "sqlite:" + filepath.Join(t.TempDir(), "keys.db"), HTTPClient: ts.Client(),
+		EntraTenant: idp.TenantID(), EntraAudience: idp.Audience(), EntraAuthority: idp.URL(),
+		CognitoPool: pool.UserPoolID(), CognitoClientID: pool.ClientID(), CognitoBaseURL: pool.BaseURL(),
+		GitHubRepository: "octo-org/octo-repo", GitHubAudience: "https://orders.example.com", GitHubJWKSURL: gh.JWKSURL(),
+		GitHubClient: gh.Client(),
+		KeyStore:     "sqlite:" + filepath.Join(t.TempDir(), "keys.db"), HTTPClient: ts.Client(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +65,7 @@ func TestMulti(t *testing.T) {
 	})
 	foreign := jwttest.Token("RS256", "x", a0Key, map[string]any{"iss": "https://attacker.example/", "sub": "1", "exp": now + 300})
 
+	entraKeys, poolKeys, ghKeys := idp.KeysRequests(), pool.JWKSRequests(), gh.JWKSRequests()
 	for _, tt := range []struct {
 		name, header, value string
 		want                int
@@ -62,6 +73,11 @@ func TestMulti(t *testing.T) {
 	}{
 		{"auth0", "Authorization", "Bearer " + auth0Token, 200, "auth0:auth0|123"},
 		{"keycloak", "Authorization", "Bearer " + kcToken, 200, "keycloak:123"},
+		{"entra", "Authorization", "Bearer " + idp.Token(nil), 200, "entra:" + idp.Subject()},
+		{"cognito", "Authorization", "Bearer " + pool.AccessToken(nil), 200, "cognito:" + pool.Subject()},
+		{"github main", "Authorization", "Bearer " + gh.Token(nil), 200, ""},
+		{"github other branch", "Authorization", "Bearer " + gh.Token(map[string]any{"ref": "refs/heads/feature"}), 401, ""},
+		{"cognito id token", "Authorization", "Bearer " + pool.IDToken(nil), 401, ""},
 		{"api key", "X-API-Key", srv.apiKey, 200, "apikey:svc-reports"},
 		{"unknown issuer", "Authorization", "Bearer " + foreign, 401, ""},
 		{"nothing", "", "", 401, ""},
@@ -81,5 +97,13 @@ func TestMulti(t *testing.T) {
 		if tt.name == "unknown issuer" && fetches.Load() != before {
 			t.Errorf("a token of an unknown issuer caused %d key fetches", fetches.Load()-before)
 		}
+		if tt.want == 200 && tt.caller == "" && !strings.HasPrefix(body["caller"].(string), "github:repo:octo-org/octo-repo:") {
+			t.Errorf("%s: caller %v, want github:repo:octo-org/octo-repo:…", tt.name, body["caller"])
+		}
+	}
+	// The unknown issuer and the Auth0/Keycloak tokens cost the other
+	// providers nothing; each of them fetched its keys once.
+	if n := [3]int{idp.KeysRequests() - entraKeys, pool.JWKSRequests() - poolKeys, gh.JWKSRequests() - ghKeys}; n != [3]int{1, 1, 1} {
+		t.Errorf("key fetches (entra, cognito, github) = %v, want one each", n)
 	}
 }
