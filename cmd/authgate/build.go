@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"slices"
 	"time"
@@ -15,12 +14,7 @@ import (
 	"github.com/authgate/authgate/apikey"
 	"github.com/authgate/authgate/apikey/sqlstore"
 	"github.com/authgate/authgate/chain"
-	"github.com/authgate/authgate/providers"
-	"github.com/authgate/authgate/static"
 )
-
-// maxKeyFile bounds a key file named by "keys".
-const maxKeyFile = 1 << 20
 
 // gateway is what a configuration builds: one authenticator per provider,
 // their chain and the compiled rules.
@@ -53,14 +47,32 @@ type buildOptions struct {
 	// only, when set, builds just these providers (and no chain or rules):
 	// the apikey command needs one store, not every provider.
 	only []string
+	// chained builds only the providers the chain names (serve): the
+	// others are neither constructed, nor prefetched, nor opened.
+	chained bool
 	// now is the clock of every provider (tests); nil means time.Now.
 	now func() time.Time
+	// dry constructs without opening anything: an apikey provider gets an
+	// empty store in memory. ParseConfig checks every provider this way.
+	dry bool
 }
 
-// build constructs every provider through its package's constructor, the
-// chain and the rules. Construction errors are *ConfigError (exit 2) with
-// the provider's line; a store that cannot be opened is a runtime error
-// (exit 1). On error, whatever was opened is closed.
+// builds reports whether o builds the provider named name.
+func (o buildOptions) builds(cfg *Config, name string) bool {
+	switch {
+	case o.only != nil:
+		return slices.Contains(o.only, name)
+	case o.chained:
+		return slices.Contains(cfg.Chain, name)
+	}
+	return true
+}
+
+// build constructs the providers through their packages' constructors
+// (every provider, or those o selects), the chain and the rules.
+// Construction errors are *ConfigError (exit 2) with the provider's line;
+// a store that cannot be opened is a runtime error (exit 1). On error,
+// whatever was opened is closed.
 func build(ctx context.Context, cfg *Config, o buildOptions) (_ *gateway, err error) {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
@@ -74,16 +86,15 @@ func build(ctx context.Context, cfg *Config, o buildOptions) (_ *gateway, err er
 	file := configFile(cfg)
 	var cerrs []*FieldError
 	for _, pc := range cfg.Providers {
-		if o.only != nil && !slices.Contains(o.only, pc.Name) {
+		if !o.builds(cfg, pc.Name) {
 			continue
 		}
-		p, field, err := buildProvider(ctx, pc, o)
+		p, ferr, err := construct(ctx, file, pc, o)
 		if err != nil {
-			var rt *runtimeError
-			if errors.As(err, &rt) {
-				return nil, fmt.Errorf("%s:%d: %s (%s): %w", file, pc.line(field), pc.path(field), pc.Name, rt.err)
-			}
-			cerrs = append(cerrs, &FieldError{File: file, Line: pc.line(field), Path: pc.path(field) + " (" + pc.Name + ")", Reason: err.Error()})
+			return nil, err
+		}
+		if ferr != nil {
+			cerrs = append(cerrs, ferr)
 			continue
 		}
 		g.providers = append(g.providers, p)
@@ -101,16 +112,12 @@ func build(ctx context.Context, cfg *Config, o buildOptions) (_ *gateway, err er
 	if o.only != nil {
 		return g, nil
 	}
-	members := make([]authgate.Authenticator, 0, len(cfg.Chain))
+	members := make([]*provider, 0, len(cfg.Chain))
 	for _, name := range cfg.Chain {
-		members = append(members, g.byName[name].auth)
+		members = append(members, g.byName[name])
 	}
-	if g.chain, err = chain.New(members...); err != nil {
-		line := cfg.chainLine
-		if line == 0 {
-			line = cfg.Providers[0].Line
-		}
-		return nil, &ConfigError{Errors: []*FieldError{{File: file, Line: line, Path: "chain", Reason: err.Error()}}}
+	if g.chain, err = newChain(members); err != nil {
+		return nil, &ConfigError{Errors: chainConflicts(file, members)}
 	}
 	for _, rc := range cfg.Rules {
 		g.methodRules = g.methodRules || rc.Methods != nil
@@ -119,6 +126,93 @@ func build(ctx context.Context, cfg *Config, o buildOptions) (_ *gateway, err er
 		return nil, err
 	}
 	return g, nil
+}
+
+// construct builds one provider through its type's registry entry. An
+// error of the file comes back as a FieldError at the line of the field
+// it is about; any other error is returned as an error.
+func construct(ctx context.Context, file string, pc *ProviderConfig, o buildOptions) (*provider, *FieldError, error) {
+	t := lookupType(pc.Type)
+	if t == nil {
+		return nil, &FieldError{File: file, Line: pc.line("type"), Path: pc.path("type"), Reason: fmt.Sprintf("provider type %s is not available in this build", pc.Type)}, nil
+	}
+	p, field, err := t.build(ctx, pc, o)
+	var rt *runtimeError
+	switch {
+	case errors.As(err, &rt):
+		return nil, nil, fmt.Errorf("%s:%d: %s (%s): %w", file, pc.line(field), pc.path(field), pc.Name, rt.err)
+	case err != nil:
+		return nil, &FieldError{File: file, Line: pc.line(field), Path: pc.path(field) + " (" + pc.Name + ")", Reason: err.Error()}, nil
+	}
+	return p, nil, nil
+}
+
+// check constructs every provider whose entry holds no error, as build
+// does but opening nothing, and composes the chain of those it names, so
+// that what only a constructor or the chain knows is reported together
+// with the file's other errors. byName holds the first entry of each
+// name.
+func (c *Config) check(d *decoder, byName map[string]*ProviderConfig) {
+	built := map[string]*provider{}
+	for _, pc := range c.Providers {
+		if pc.bad {
+			continue
+		}
+		p, ferr, err := construct(context.Background(), d.file, pc, buildOptions{logger: slog.New(slog.DiscardHandler), dry: true})
+		switch {
+		case ferr != nil:
+			d.add(ferr)
+		case err != nil:
+			d.errorAt(pc.Line, pc.path(""), "%v", err)
+		case byName[pc.Name] == pc:
+			built[pc.Name] = p
+		}
+	}
+	var members []*provider
+	for _, name := range c.Chain {
+		if p := built[name]; p != nil && !slices.Contains(members, p) {
+			members = append(members, p)
+		}
+	}
+	if _, err := newChain(members); len(members) > 0 && err != nil {
+		for _, fe := range chainConflicts(d.file, members) {
+			d.add(fe)
+		}
+	}
+}
+
+func newChain(members []*provider) (*chain.Chain, error) {
+	auths := make([]authgate.Authenticator, len(members))
+	for i, p := range members {
+		auths[i] = p.auth
+	}
+	return chain.New(auths...)
+}
+
+// chainConflicts explains why members do not compose: each member that
+// cannot join those before it is one error, at the line of the earlier
+// entry it conflicts with (the first to claim an issuer, the catch-all
+// placed before it), naming the later one's line too.
+func chainConflicts(file string, members []*provider) []*FieldError {
+	var out []*FieldError
+	var ok []*provider
+	for _, m := range members {
+		_, err := newChain(append(slices.Clip(ok), m))
+		if err == nil {
+			ok = append(ok, m)
+			continue
+		}
+		fe := &FieldError{File: file, Line: m.cfg.Line, Path: "chain", Reason: err.Error()}
+		for _, prev := range ok {
+			if _, err := newChain([]*provider{prev, m}); err != nil {
+				fe.Line = prev.cfg.Line
+				fe.Reason = fmt.Sprintf("%v (%s at line %d)", err, m.cfg.Name, m.cfg.Line)
+				break
+			}
+		}
+		out = append(out, fe)
+	}
+	return out
 }
 
 // Close closes the API-key authenticators (writing pending last uses) and
@@ -140,116 +234,6 @@ func (e *runtimeError) Error() string { return e.err.Error() }
 
 func configFile(cfg *Config) string {
 	return baseName(cfg.Path)
-}
-
-// buildProvider constructs one provider. It returns the field an error is
-// about ("" for the provider as a whole).
-func buildProvider(ctx context.Context, pc *ProviderConfig, o buildOptions) (*provider, string, error) {
-	switch pc.Type {
-	case "static":
-		return buildStatic(pc, o)
-	case "apikey":
-		return buildAPIKey(ctx, pc, o)
-	}
-	if b, ok := remoteBuilders[pc.Type]; ok {
-		return b(pc, o)
-	}
-	return nil, "type", fmt.Errorf("provider type %s is not available in this build", pc.Type)
-}
-
-func buildStatic(pc *ProviderConfig, o buildOptions) (*provider, string, error) {
-	var keys []providers.Key
-	if pc.Keys != "" {
-		data, err := readLimited(pc.Keys, maxKeyFile)
-		if err != nil {
-			return nil, "keys", err
-		}
-		ks, err := providers.ParseKeys(data)
-		if err != nil {
-			return nil, "keys", fmt.Errorf("%s: %w", baseName(pc.Keys), err)
-		}
-		for _, k := range ks {
-			if k.IsSecret() {
-				return nil, "keys", fmt.Errorf("%s holds an HMAC secret: secrets come from the environment (secret_env), never from a file", baseName(pc.Keys))
-			}
-		}
-		keys = append(keys, ks...)
-	}
-	if pc.secret != nil {
-		keys = append(keys, providers.SecretKey(pc.secret))
-	}
-	a, err := static.New(static.Config{
-		Keys:   keys,
-		Issuer: pc.Issuer,
-		TokenOptions: providers.TokenOptions{
-			Name:        pc.Name,
-			Algorithms:  pc.Algorithms,
-			Audience:    pc.Audience,
-			Claims:      pc.Claims,
-			Leeway:      pc.Leeway,
-			RolesClaim:  pc.RolesClaim,
-			TenantClaim: pc.TenantClaim,
-			TokenTypes:  pc.TokenTypes,
-			CacheSize:   pc.CacheSize,
-			CacheTTL:    pc.CacheTTL,
-			Now:         o.now,
-		},
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return &provider{cfg: pc, auth: a}, "", nil
-}
-
-func buildAPIKey(ctx context.Context, pc *ProviderConfig, o buildOptions) (*provider, string, error) {
-	ttl := pc.CacheTTL
-	if _, set := pc.lines["cache_ttl"]; set && ttl == 0 {
-		ttl = -1 // "0s": no cache
-	}
-	cfg := apikey.Config{
-		Name:          pc.Name,
-		Prefix:        pc.Prefix,
-		Header:        pc.Header,
-		Pepper:        pc.pepper,
-		CacheTTL:      ttl,
-		RequireExpiry: pc.RequireExpiry,
-		FailureLimit:  pc.FailureLimit,
-		FailureWindow: pc.FailureWindow,
-		Logger:        o.logger,
-		Now:           o.now,
-	}
-	if h := pc.ClientIPHeader; h != "" {
-		// The proxy in front of serve sets this header to the client's
-		// address (replacing any the client sent); without it, every
-		// request would come from the proxy's own address.
-		cfg.ClientIP = func(r *http.Request) string {
-			if v := r.Header.Get(h); v != "" {
-				return v
-			}
-			return r.RemoteAddr
-		}
-	}
-	// Validate the configuration before opening anything.
-	if _, err := apikey.New(apikey.NewMemoryStore(), cfg); err != nil {
-		return nil, "", err
-	}
-	field := "store"
-	if pc.StoreEnv != "" {
-		field = "store_env"
-	}
-	store, err := sqlstore.Open(ctx, pc.storeDSN)
-	if errors.Is(err, sqlstore.ErrUnsupportedDSN) {
-		return nil, field, err
-	}
-	if err != nil {
-		return nil, field, &runtimeError{err}
-	}
-	a, err := apikey.New(store, cfg)
-	if err != nil {
-		store.Close()
-		return nil, "", err
-	}
-	return &provider{cfg: pc, auth: a, keys: a, store: store}, "", nil
 }
 
 // readLimited reads a file of at most max bytes.

@@ -23,8 +23,9 @@ const (
 )
 
 // Config is a parsed and validated configuration file. Secrets named by
-// secret_env and pepper_env have been read from the environment; nothing
-// has been built or opened yet (see build).
+// secret_env, pepper_env and store_env have been read from the
+// environment, and every provider has passed its constructor; nothing is
+// kept built, and nothing has been opened or fetched yet (see build).
 type Config struct {
 	// Path is the file as given; Dir the directory relative paths in it
 	// are resolved against.
@@ -111,12 +112,10 @@ func ParseConfig(path string, data []byte, getenv func(string) string) (*Config,
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{file: file}
+	d := &decoder{file: file, dir: dir, getenv: getenv}
 	c := &Config{Path: path, Dir: dir, Listen: defaultListen, Realm: defaultRealm, Log: LogConfig{Format: "text", Level: "info"}}
 	c.decode(d, root)
-	if d.err() == nil {
-		c.validate(d, root, getenv)
-	}
+	c.validate(d, root)
 	if err := d.err(); err != nil {
 		return nil, err
 	}
@@ -240,25 +239,34 @@ func (c *Config) decodeRules(d *decoder, n *yaml.Node) {
 	}
 }
 
-// validate checks what spans fields: names, the chain, required fields per
-// type, and the environment.
-func (c *Config) validate(d *decoder, root *yaml.Node, getenv func(string) string) {
+// validate checks what spans entries: names, the chain, and what the
+// providers' constructors and the chain's own checks refuse. It runs
+// whatever else is wrong, so that a file's errors are all reported at
+// once; only a file without providers is reported alone, as everything
+// else depends on them.
+func (c *Config) validate(d *decoder, root *yaml.Node) {
 	if len(c.Providers) == 0 {
-		d.errorf(root, "providers", "at least one provider is required")
+		if d.count == 0 {
+			d.errorf(root, "providers", "at least one provider is required")
+		}
 		return
 	}
 	byName := map[string]*ProviderConfig{}
 	for _, p := range c.Providers {
+		if p.Name == "" {
+			continue // reported by decode
+		}
 		if prev, dup := byName[p.Name]; dup {
 			d.errorAt(p.line("name"), p.path("name"), "duplicate provider name %q (first at line %d)", p.Name, prev.line("name"))
 			continue
 		}
 		byName[p.Name] = p
-		p.validate(d, c.Dir, getenv)
 	}
 	if c.Chain == nil {
 		for _, p := range c.Providers {
-			c.Chain = append(c.Chain, p.Name)
+			if p.Name != "" {
+				c.Chain = append(c.Chain, p.Name)
+			}
 		}
 	} else {
 		seen := map[string]bool{}
@@ -273,4 +281,5 @@ func (c *Config) validate(d *decoder, root *yaml.Node, getenv func(string) strin
 			seen[name] = true
 		}
 	}
+	c.check(d, byName)
 }

@@ -195,7 +195,7 @@ func (g *gateway) route(token, iss string, isJWT bool) []*provider {
 	prefix, keyErr := apikey.CheckFormat(token)
 	for _, p := range g.providers {
 		if p.keys != nil {
-			if keyErr == nil && prefix == p.cfg.Prefix {
+			if s := settingsOf[apikeySettings](p.cfg); keyErr == nil && s != nil && prefix == s.Prefix {
 				out = append(out, p)
 			}
 			continue

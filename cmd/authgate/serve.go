@@ -62,7 +62,9 @@ func cmdServe(e *env, args []string) int {
 		return e.fail("serve", err)
 	}
 	logger := newLogger(cfg.Log, e.stderr)
-	g, err := build(e.ctx, cfg, buildOptions{logger: logger})
+	// Only what the chain names is built: a provider it leaves out is
+	// neither constructed nor prefetched, and its store is not opened.
+	g, err := build(e.ctx, cfg, buildOptions{logger: logger, chained: true})
 	if err != nil {
 		return e.fail("serve", err)
 	}

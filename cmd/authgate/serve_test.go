@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -483,5 +485,75 @@ func TestServeFailureLimit(t *testing.T) {
 	}
 	if s := at("10.0.0.2", good); s != http.StatusOK {
 		t.Fatalf("another client = %d, want 200", s)
+	}
+}
+
+// TestServeBuildsOnlyTheChain: serve builds the providers the chain names
+// and no other: an unused provider's issuer is never fetched, and an
+// unused API-key store is never opened (this one cannot be).
+func TestServeBuildsOnlyTheChain(t *testing.T) {
+	var usedHits, unusedHits atomic.Int32
+	used := make(chan struct{}, 1)
+	usedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		usedHits.Add(1)
+		select {
+		case used <- struct{}{}:
+		default:
+		}
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer usedSrv.Close()
+	unusedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		unusedHits.Add(1)
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer unusedSrv.Close()
+
+	f := newFixture(t)
+	path := f.write("authgate.yaml", fmt.Sprintf(`listen: 127.0.0.1:0
+providers:
+  - {name: local, type: static, keys: keys/public.pem, algorithms: [RS256], issuer: %s, audience: %s}
+  - {name: used, type: oidc, issuer: %q, audience: %s}
+  - {name: unused, type: oidc, issuer: %q, audience: %s}
+  - {name: keys, type: apikey, prefix: ag, store: "sqlite:missing-dir/keys.db"}
+chain: [local, used]
+`, testIssuer, testAudience, usedSrv.URL, testAudience, unusedSrv.URL, testAudience))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	status := make(chan int, 1)
+	// ready runs before serve accepts requests: ask from another goroutine.
+	r := f.runCtx(ctx, "", func(addr string) {
+		go func() {
+			defer cancel()
+			defer close(status)
+			select {
+			case <-used: // the chain's remote provider was prefetched
+			case <-time.After(10 * time.Second):
+				t.Error("the chain's oidc provider was not prefetched")
+			}
+			req, _ := http.NewRequest("GET", "http://"+addr+"/verify", nil)
+			req.Header.Set("Authorization", "Bearer "+f.token(nil))
+			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			status <- resp.StatusCode
+			time.Sleep(200 * time.Millisecond) // time for a stray prefetch to arrive
+		}()
+	}, "serve", "--config", path)
+	if r.code != exitOK {
+		t.Fatalf("serve = %d, want 0; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := <-status; got != http.StatusOK {
+		t.Errorf("a token of the chain's static provider: status %d, want 200", got)
+	}
+	if n := unusedHits.Load(); n != 0 {
+		t.Errorf("the issuer of a provider outside the chain got %d requests, want 0", n)
+	}
+	if strings.Contains(r.stderr, "unused") {
+		t.Errorf("serve logged the unused provider:\n%s", r.stderr)
 	}
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,7 +61,15 @@ const maxConfigErrors = 50
 // decoder walks a YAML node tree, collecting errors with their lines.
 type decoder struct {
 	file string
-	errs []*FieldError
+	// dir anchors relative paths; getenv supplies the environment variables
+	// the file names.
+	dir    string
+	getenv func(string) string
+	errs   []*FieldError
+	// count is the number of errors found, including those past
+	// maxConfigErrors: a step compares it before and after to learn
+	// whether it found any.
+	count int
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -71,17 +81,33 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 }
 
 func (d *decoder) errorAt(line int, path, format string, args ...any) {
-	if len(d.errs) >= maxConfigErrors {
-		return
-	}
-	d.errs = append(d.errs, &FieldError{File: d.file, Line: line, Path: path, Reason: fmt.Sprintf(format, args...)})
+	d.add(&FieldError{File: d.file, Line: line, Path: path, Reason: fmt.Sprintf(format, args...)})
 }
 
+func (d *decoder) add(e *FieldError) {
+	d.count++
+	if len(d.errs) < maxConfigErrors {
+		d.errs = append(d.errs, e)
+	}
+}
+
+// err returns the errors found, in the order of their lines (an error
+// without a line last), or nil.
 func (d *decoder) err() error {
 	if len(d.errs) == 0 {
 		return nil
 	}
+	slices.SortStableFunc(d.errs, func(a, b *FieldError) int {
+		return cmp.Compare(sortLine(a.Line), sortLine(b.Line))
+	})
 	return &ConfigError{Errors: d.errs}
+}
+
+func sortLine(line int) int {
+	if line <= 0 {
+		return math.MaxInt
+	}
+	return line
 }
 
 // resolve follows aliases.
