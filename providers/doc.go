@@ -13,7 +13,7 @@
 // The verifier is written for this package on the standard library's crypto;
 // it does not delegate parsing to golang-jwt or go-jose. Some rules below
 // are theirs too — go-jose processes "crit" and refuses duplicate header
-// members — but not all of them (SECURITY.md §3.1): golang-jwt ignores
+// members — but not all of them (SECURITY.md#token-rules): golang-jwt ignores
 // "crit" and auto-detects the PSS salt length, claims decoded with
 // encoding/json accept duplicate and case-variant members, golang-jwt and
 // go-oidc accept NumericDates given as strings, the standard base64
@@ -46,8 +46,8 @@
 //
 // # Remote keys: why not keyfunc, jwkset or go-oidc
 //
-// DESIGN.md names keyfunc/v3 + jwkset (and go-oidc/v3 for discovery) as the
-// starting point. Much of what they lack a wrapper could supply — an
+// The first design (docs/DESIGN.md#tokens) named keyfunc/v3 + jwkset (and
+// go-oidc/v3 for discovery) as the starting point. Much of what they lack a wrapper could supply — an
 // *http.Client with a timeout and no redirects, a key set that binds each
 // key to one algorithm — but not their core behaviour: go-oidc exposes no
 // keys to bind or check, never refreshes on a schedule, drops its keys when
