@@ -18,6 +18,15 @@
 //     ID and refresh tokens an API must refuse).
 //   - Firebase: Google's certificate maps for Firebase ID tokens and
 //     session cookies, and their minting.
+//   - Cognito, Okta, Entra, Google, IAP, GitHub and Kubernetes: an Amazon
+//     Cognito user pool (access, ID and client-credentials tokens), an Okta
+//     org (custom and org authorization servers), Microsoft Entra ID's
+//     authority (per-tenant v1.0/v2.0 discovery, issuer-bound keys,
+//     delegated and app-only tokens), Google's ID tokens and Cloud IAP
+//     assertions, GitHub Actions OIDC tokens, and a Kubernetes API server
+//     as service-account issuer — each in the provider's documented shape.
+//   - NewIntrospectionServer: an RFC 7662 introspection endpoint with
+//     active, inactive and failing answers.
 //   - Principal and Reject: authenticators that return a fixed principal or
 //     error, to test handlers without tokens at all.
 //
