@@ -9,7 +9,7 @@ package static
 
 import (
 	"errors"
-	"fmt"
+	"strings"
 
 	"github.com/authgate/authgate/providers"
 )
@@ -46,7 +46,8 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	keys, err := providers.NewStaticKeySet(cfg.Keys, cfg.Algorithms)
 	if err != nil {
-		return nil, fmt.Errorf("static: %w", err)
+		// "static: key 0 …", not "static: providers: key 0 …".
+		return nil, errors.New("static: " + strings.TrimPrefix(err.Error(), "providers: "))
 	}
 	return providers.Preset{Package: "static", Issuer: cfg.Issuer, Keys: keys}.New(cfg.TokenOptions, providers.FetchOptions{})
 }
