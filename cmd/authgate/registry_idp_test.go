@@ -382,3 +382,42 @@ func TestIdentityProviderConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestInspectIdentityProviders: inspect names the provider of an IAP
+// assertion and of an opaque token, and checks each where serve would
+// find it (IAP's header, the bearer token).
+func TestInspectIdentityProviders(t *testing.T) {
+	iap := authtest.IAP(t, testIAPAudience)
+	opaque := authtest.NewIntrospectionServer(t)
+	stranger := authtest.Google(t)
+	f := newFixture(t)
+	f.env[secretVar] = opaque.ClientSecret()
+	path := f.write("authgate.yaml", fmt.Sprintf(`providers:
+  - {name: iap, type: google_iap, audience: %q, keys_url: %q}
+  - {name: opaque, type: introspection, issuer: %q, endpoint: %q, client_id: %s, client_secret_env: %s, audience: %q}
+`, testIAPAudience, iap.KeysURL(), opaque.Issuer(), opaque.Endpoint(), opaque.ClientID(), secretVar, authtest.DefaultAudience))
+	tests := []struct {
+		name  string
+		token string
+		code  int
+		want  []string
+	}{
+		{"IAP assertion", iap.Assertion(nil), exitOK, []string{"provider: iap (type google_iap, in the chain)", "verdict: accepted"}},
+		{"opaque token", opaque.Token(nil), exitOK, []string{"provider: opaque (type introspection, in the chain)", "verdict: accepted"}},
+		{"JWT of another issuer", stranger.IDToken(nil), exitFailure, []string{"provider: none (no provider is configured for issuer", "verdict: rejected"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.run("", "inspect", "--config", path, tt.token)
+			if r.code != tt.code {
+				t.Fatalf("inspect = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("inspect output lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			assertNoCredentials(t, "inspect output", r.stdout+r.stderr, opaque.ClientSecret())
+		})
+	}
+}
