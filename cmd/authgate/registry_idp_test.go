@@ -421,3 +421,22 @@ func TestInspectIdentityProviders(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMEConfiguration parses the configuration README.md shows: every
+// provider type in it builds, and the chain composes.
+func TestREADMEConfiguration(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "## Configuration\n\n```yaml\n")
+	config, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("README.md has no yaml block under ## Configuration")
+	}
+	f := newFixture(t)
+	f.env["AS_CLIENT_SECRET"] = "s3cr3t-value"
+	if _, err := ParseConfig(f.path("authgate.yaml"), []byte(config), f.getenv); err != nil {
+		t.Fatalf("the README's configuration: %v", err)
+	}
+}
