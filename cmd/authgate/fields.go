@@ -65,6 +65,31 @@ func positiveDurationField(key string, dst *time.Duration) spec {
 	}}
 }
 
+// urlField is an absolute URL as providers.CheckURL accepts it: https,
+// or plain http for a loopback host, without user information or
+// fragment.
+func urlField(key string, dst *string) spec {
+	return spec{key, func(d *decoder, n *yaml.Node, path string) {
+		if *dst = d.nonEmpty(n, path); *dst == "" {
+			return
+		}
+		if _, err := providers.CheckURL(*dst); err != nil {
+			d.errorf(n, path, "%v", err)
+			*dst = ""
+		}
+	}}
+}
+
+// enumField is one of the given values.
+func enumField(key string, dst *string, values ...string) spec {
+	return spec{key, func(d *decoder, n *yaml.Node, path string) {
+		if *dst = d.nonEmpty(n, path); *dst != "" && !slices.Contains(values, *dst) {
+			d.errorf(n, path, "unknown %s %q (want %s)", key, *dst, strings.Join(values, " or "))
+			*dst = ""
+		}
+	}}
+}
+
 // pathField is a file path, anchored at the configuration file's
 // directory.
 func pathField(key string, dst *string) spec {

@@ -107,7 +107,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// jwtRE finds anything shaped like a JWT (SECURITY.md 191).
+// jwtRE finds anything shaped like a JWT (SECURITY.md#attacks-http).
 var jwtRE = regexp.MustCompile(`eyJ[\w-]+\.[\w-]+\.[\w-]*`)
 
 // assertNoCredentials fails when out holds a JWT or one of the secrets.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/apikey"
+	"github.com/authgate/authgate/google"
 )
 
 const inspectUsage = `usage: authgate inspect [--config FILE] [TOKEN | -]
@@ -99,7 +100,13 @@ func cmdInspect(e *env, args []string) int {
 	if err != nil {
 		return e.fail("inspect", err)
 	}
-	r.Header.Set("Authorization", "Bearer "+token)
+	// An IAP assertion comes in IAP's own header, every other token as a
+	// bearer token.
+	if slices.ContainsFunc(claimed, func(p *provider) bool { return p.cfg.Type == googleIAPType.name }) {
+		r.Header.Set(google.IAPHeader, token)
+	} else {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
 	p, err := g.chain.Authenticate(r)
 	if err != nil {
 		printVerdict(w, err)
@@ -189,13 +196,22 @@ func quoteUnverified(s string) string {
 
 // route returns the providers that claim a credential: JWT providers
 // whose issuer is the token's (or that claim every bearer token), API-key
-// providers whose prefix the key has.
+// providers whose prefix the key has, introspection providers for a token
+// that is not a JWT or a JWT of their issuer.
 func (g *gateway) route(token, iss string, isJWT bool) []*provider {
 	var out []*provider
 	prefix, keyErr := apikey.CheckFormat(token)
 	for _, p := range g.providers {
 		if p.keys != nil {
 			if s := settingsOf[apikeySettings](p.cfg); keyErr == nil && s != nil && prefix == s.Prefix {
+				out = append(out, p)
+			}
+			continue
+		}
+		if s := settingsOf[introspectionSettings](p.cfg); s != nil {
+			// Every bearer value that is not a JWT is introspected, and a
+			// JWT only of the provider's issuer.
+			if !isJWT || iss == s.Issuer {
 				out = append(out, p)
 			}
 			continue

@@ -64,7 +64,7 @@ var secretFields = map[string]string{
 	"secret":        "secret_env",
 	"hmac_secret":   "secret_env",
 	"shared_secret": "secret_env",
-	"client_secret": "secret_env",
+	"client_secret": "client_secret_env",
 	"private_key":   "secret_env",
 	"password":      "store_env",
 	"pepper":        "pepper_env",

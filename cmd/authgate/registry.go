@@ -19,6 +19,14 @@ var registry = []providerType{
 	auth0Type,
 	keycloakType,
 	firebaseType,
+	cognitoType,
+	oktaType,
+	entraType,
+	googleType,
+	googleIAPType,
+	githubType,
+	kubernetesType,
+	introspectionType,
 	apikeyType,
 }
 

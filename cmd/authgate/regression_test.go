@@ -97,7 +97,7 @@ func TestRegressionRulePathParserDifferentials(t *testing.T) {
 // claims) is sent to the backend as X-Auth-Tenant: acme. The same happens
 // for roles ("adm\u0000in" → "admin") while serve's own rules compare the
 // raw value and deny: the gateway and the backend disagree on who the
-// caller is. SECURITY.md 112: no normalisation before use.
+// caller is. SECURITY.md#subject: no normalisation before use.
 func TestRegressionIdentityHeadersCollideAfterCleaning(t *testing.T) {
 	gf := newGateway(t, strings.Split(serveConfig, "rules:")[0])
 	tok := gf.token(func(c map[string]any) {

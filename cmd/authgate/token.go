@@ -17,9 +17,11 @@ import (
 const tokenUsage = `usage: authgate token --key FILE | --secret-env NAME  --iss ISS --aud AUD --sub SUB [flags]
 
 Mint a development token and print it. The header is {"alg", "typ":"JWT"}
-plus "kid" when --kid is given (a token without kid verifies against both
-public.pem and jwks.json from keygen; one with a kid needs a key with that
-kid). The claims are iss, sub, aud, iat, exp = iat + --ttl, and every
+plus "kid" when --kid is given. A token without kid verifies against both
+public.pem and jwks.json from keygen; one with a kid against jwks.json only
+when its key has that kid, and against a key file whose keys have no kid
+(public.pem) whatever the kid, as long as the file holds one key of the
+algorithm. The claims are iss, sub, aud, iat, exp = iat + --ttl, and every
 --claim name=value: value is taken as JSON when it parses (42, true,
 ["a","b"], {"k":"v"}, "quoted"), as a string otherwise.
 
