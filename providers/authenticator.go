@@ -61,43 +61,65 @@ func (a *TokenAuthenticator) Authenticate(r *http.Request) (*authgate.Principal,
 // (not a JWT of this issuer), ErrUnavailable (keys or a document the
 // provider checks cannot be fetched), ErrTokenExpired,
 // ErrInvalidSignature, ErrInvalidAudience, ErrRevoked, ….
+//
+// With the verified-token cache on, a token verified before costs a hash,
+// a map lookup, a comparison of the whole token, the provider's Check and
+// a copy of the principal the cache keeps for it. The principal returned
+// is the caller's own: it shares only immutable strings with the cache and
+// with other requests, so a handler or resolver may change anything in it
+// (fields, list elements, claims at any depth) without any other request
+// seeing it.
 func (a *TokenAuthenticator) Verify(ctx context.Context, token string) (*authgate.Principal, error) {
-	t, err := a.VerifyToken(ctx, token)
+	t, e, err := a.verifyToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	return a.Principal(t), nil
+	if e == nil {
+		return a.Principal(t), nil
+	}
+	return copyPrincipal(e.template(a)), nil
 }
 
 // VerifyToken is Verify without the mapping: it returns the verified token.
 // The token may be shared with the verified-token cache: read it, never
 // modify it.
 func (a *TokenAuthenticator) VerifyToken(ctx context.Context, token string) (*Token, error) {
+	t, _, err := a.verifyToken(ctx, token)
+	return t, err
+}
+
+// verifyToken is VerifyToken that also returns the token's cache entry
+// (nil when the token is not cached).
+func (a *TokenAuthenticator) verifyToken(ctx context.Context, token string) (*Token, *cacheEntry, error) {
 	var t *Token
+	var e *cacheEntry
 	var err error
 	if a.unsigned {
 		t, err = a.verifier.InsecureVerifyUnsigned(token)
 	} else {
-		t, err = a.verifier.Verify(ctx, token)
+		t, e, err = a.verifier.verifyCached(ctx, token)
 	}
 	if err != nil {
 		if len(a.refuse) > 0 && authgate.IsNotMine(err) {
 			if iss, ok := PeekIssuer(token); ok && slices.Contains(a.refuse, iss) {
-				return nil, &authgate.Error{Provider: a.mapping.Provider, Kind: authgate.ErrInvalidIssuer, Err: a.reason}
+				return nil, nil, &authgate.Error{Provider: a.mapping.Provider, Kind: authgate.ErrInvalidIssuer, Err: a.reason}
 			}
 		}
-		return nil, err
+		return nil, nil, err
 	}
+	// The provider's Check runs on every request, cache hits included:
+	// its answer (revocation, tokens-not-before) can change while the
+	// token is valid.
 	if a.check != nil {
 		if err := a.check(ctx, t); err != nil {
-			return nil, a.rejection(err)
+			return nil, nil, a.rejection(err)
 		}
 	}
-	return t, nil
+	return t, e, nil
 }
 
 // Principal maps a verified token to the principal this provider hands
-// out.
+// out. The principal shares t's Claims, Header and Audience.
 func (a *TokenAuthenticator) Principal(t *Token) *authgate.Principal {
 	p := a.mapping.Principal(t)
 	if a.extend != nil {

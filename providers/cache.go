@@ -1,12 +1,15 @@
 package providers
 
 import (
-	"crypto/sha256"
+	"hash/maphash"
 	"maps"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
+	"weak"
 
-	"github.com/authgate/authgate/internal/bytesconv"
+	"github.com/authgate/authgate"
 )
 
 // Bounds of the verified-token cache.
@@ -16,72 +19,126 @@ const (
 	DefaultCacheTTL = 30 * time.Second
 	// MaxCacheTTL is the longest CacheTTL a verifier accepts.
 	MaxCacheTTL = 5 * time.Minute
-	// MaxCacheSize is the largest CacheSize a verifier accepts.
+	// MaxCacheSize is the largest CacheSize a verifier accepts: 2^20
+	// (1,048,576) entries. An entry holds the token's bytes and its decoded
+	// claims, about 2–3 KB for a typical RS256 access token (see
+	// docs/BENCHMARKS.md), so the largest cache stays within a few GB.
 	MaxCacheSize = 1 << 20
 )
 
-// tokenCache remembers tokens that passed every check, keyed by the SHA-256
-// of the compact token, so a token presented again skips decoding and the
-// signature check. Entries live until the earlier of the token's expiry
-// (with the leeway) and the TTL; at most size entries are kept. Only
-// verified tokens are stored, never failures.
+// Background sweep of expired entries.
+const (
+	// sweepInterval is how often the sweeper looks for expired entries.
+	sweepInterval = time.Second
+	// sweepBatch is the least number of entries one sweep examines; a
+	// sweep examines at most max(sweepBatch, len/sweepShare), so a full
+	// cache is swept within about sweepShare ticks.
+	sweepBatch = 4096
+	sweepShare = 64
+	// rebuildBelow: once the live entries fall below 1/rebuildBelow of the
+	// most the map held, the map is rebuilt, since a Go map never gives
+	// back the memory of its deleted slots.
+	rebuildBelow = 8
+	minRebuild   = 1024
+)
+
+// tokenCache remembers tokens that passed every check, so a token
+// presented again skips decoding and the signature check.
+//
+// An entry is found by a keyed 64-bit hash of the compact token
+// (hash/maphash, with a seed of this cache's own), and a hit requires the
+// entry's stored token to equal the presented one byte for byte: a hash
+// collision is a miss, never someone else's entry. Entries live until the
+// earlier of the token's expiry (with the leeway) and the TTL; at most size
+// entries are kept. Only verified tokens are stored, never failures.
+//
+// What an entry holds is never modified after it is stored: the verified
+// Token (read-only, shared with every hit) and, per TokenAuthenticator, the
+// principal built from it (never handed out: each hit gets a copy, see
+// copyPrincipal).
+//
+// Expired entries are removed by a background sweeper, started by the
+// first insertion; it holds only a weak pointer to the cache and ends when
+// the cache becomes unreachable (a cleanup closes its channel), so a cache
+// needs no Close.
 type tokenCache struct {
 	ttl  time.Duration
 	size int
+	seed maphash.Seed
 
 	mu      sync.RWMutex
-	entries map[[sha256.Size]byte]cacheEntry
+	entries map[uint64]*cacheEntry
+	peak    int // the most entries since the map was last built
+
+	start   sync.Once
+	stopped chan struct{} // closed when the sweeper ends (tests)
 }
 
+// cacheEntry is one verified token. Only principal changes after the
+// entry is stored, atomically, from nil to the template of the first
+// authenticator that asks.
 type cacheEntry struct {
-	token   *Token // never handed out: callers get deep copies
-	expires time.Time
+	token     string // the exact bytes that verified
+	tok       *Token // read-only
+	expires   int64  // Unix nanoseconds; the entry is stale from then on
+	principal atomic.Pointer[principalTemplate]
+}
+
+// principalTemplate is the principal one authenticator maps a cached token
+// to. p is never handed out and never modified.
+type principalTemplate struct {
+	owner *TokenAuthenticator
+	p     *authgate.Principal
 }
 
 func newTokenCache(size int, ttl time.Duration) *tokenCache {
-	return &tokenCache{ttl: ttl, size: size, entries: make(map[[sha256.Size]byte]cacheEntry, min(size, 1024))}
+	return &tokenCache{ttl: ttl, size: size, seed: maphash.MakeSeed(),
+		entries: make(map[uint64]*cacheEntry, min(size, 1024)), stopped: make(chan struct{})}
 }
 
-func cacheKey(token string) [sha256.Size]byte {
-	return sha256.Sum256(bytesconv.Bytes(token))
-}
+func (c *tokenCache) key(token string) uint64 { return maphash.String(c.seed, token) }
 
-// get returns a copy of the cached token, if one is cached and still fresh
-// at now.
-func (c *tokenCache) get(key [sha256.Size]byte, now time.Time) (*Token, bool) {
+// get returns the entry of token, if one is cached and still fresh at now.
+func (c *tokenCache) get(key uint64, token string, now time.Time) (*cacheEntry, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[key]
 	c.mu.RUnlock()
-	if !ok {
+	if !ok || e.token != token {
 		return nil, false
 	}
-	if !now.Before(e.expires) {
+	if now.UnixNano() >= e.expires {
 		c.mu.Lock()
-		if cur, ok := c.entries[key]; ok && cur.expires.Equal(e.expires) {
+		if c.entries[key] == e {
 			delete(c.entries, key)
 		}
 		c.mu.Unlock()
 		return nil, false
 	}
-	return e.token.clone(), true
+	return e, true
 }
 
-// put remembers t until the earlier of expires and now+TTL. A full cache
-// drops its expired entries, then arbitrary ones down to 7/8 of its size, so
-// the scan happens at most once every size/8 insertions.
-func (c *tokenCache) put(key [sha256.Size]byte, t *Token, now, expires time.Time) {
+// put remembers t, verified from token, until the earlier of expires and
+// now+TTL, and returns its entry (nil when it is already stale). t must
+// never be modified afterwards. A full cache drops its expired entries,
+// then arbitrary ones down to 7/8 of its size, so the scan happens at most
+// once every size/8 insertions. clock is the verifier's, for the sweeper.
+func (c *tokenCache) put(key uint64, token string, t *Token, now, expires time.Time, clock func() time.Time) *cacheEntry {
 	if limit := now.Add(c.ttl); limit.Before(expires) {
 		expires = limit
 	}
 	if !now.Before(expires) {
-		return
+		return nil
 	}
-	e := cacheEntry{token: t.clone(), expires: expires}
+	c.start.Do(func() { startSweeper(c, clock) })
+	// The token is copied: the caller's string may be part of a larger
+	// one (a header with other credentials) that the cache must not keep.
+	e := &cacheEntry{token: string([]byte(token)), tok: t, expires: expires.UnixNano()}
+	nowNano := now.UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.size {
 		for k, old := range c.entries {
-			if !now.Before(old.expires) {
+			if nowNano >= old.expires {
 				delete(c.entries, k)
 			}
 		}
@@ -93,12 +150,139 @@ func (c *tokenCache) put(key [sha256.Size]byte, t *Token, now, expires time.Time
 		}
 	}
 	c.entries[key] = e
+	c.peak = max(c.peak, len(c.entries))
+	return e
+}
+
+// sweep removes expired entries among at most max(sweepBatch,
+// len/sweepShare) of them, starting at a random place (map iteration order
+// is random), and reports how many it removed. The scan runs under the
+// read lock, so hits go on meanwhile; only the deletions take the write
+// lock. Once few entries remain of the most the map held, the map is
+// rebuilt so that its memory follows the live entries.
+func (c *tokenCache) sweep(now time.Time) int {
+	nowNano := now.UnixNano()
+	var stale []uint64
+	c.mu.RLock()
+	budget := max(sweepBatch, len(c.entries)/sweepShare)
+	for k, e := range c.entries {
+		if budget--; budget < 0 {
+			break
+		}
+		if nowNano >= e.expires {
+			stale = append(stale, k)
+		}
+	}
+	c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	removed := 0
+	for _, k := range stale {
+		if e, ok := c.entries[k]; ok && nowNano >= e.expires {
+			delete(c.entries, k)
+			removed++
+		}
+	}
+	if c.peak >= minRebuild && len(c.entries) < c.peak/rebuildBelow {
+		c.entries = maps.Clone(c.entries)
+		c.peak = len(c.entries)
+	}
+	return removed
+}
+
+// startSweeper runs c.sweep every sweepInterval until c is unreachable.
+// The goroutine keeps only a weak pointer to c, and a cleanup attached to
+// c stops it as soon as the collector frees c.
+func startSweeper(c *tokenCache, clock func() time.Time) {
+	done := make(chan struct{})
+	runtime.AddCleanup(c, func(done chan struct{}) { close(done) }, done)
+	w := weak.Make(c)
+	stopped := c.stopped
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(sweepInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			c := w.Value()
+			if c == nil {
+				return
+			}
+			c.sweep(clock())
+		}
+	}()
 }
 
 func (c *tokenCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.entries)
+}
+
+// template returns the principal a maps the entry's token to, building
+// and remembering it on first use. An entry holds the template of one
+// authenticator (the first to ask): another authenticator sharing the
+// verifier builds its own each time.
+func (e *cacheEntry) template(a *TokenAuthenticator) *authgate.Principal {
+	if pt := e.principal.Load(); pt != nil && pt.owner == a {
+		return pt.p
+	}
+	p := a.Principal(e.tok)
+	e.principal.CompareAndSwap(nil, &principalTemplate{owner: a, p: p})
+	return p
+}
+
+// copyPrincipal returns a copy of the template p that shares nothing
+// mutable with it: the struct is copied; Audience, Roles, Scopes and
+// Permissions are copied into one new backing array (each list capped at
+// its length, so an append to one reallocates instead of overwriting the
+// next); Claims and Header are copied deeply (every map and []any in
+// them). Strings are immutable and shared. What a caller does to its copy
+// — assign fields, write list elements, append, write or delete claims at
+// any depth — can therefore never reach the template or another request's
+// copy. User is not copied: a template has none.
+func copyPrincipal(p *authgate.Principal) *authgate.Principal {
+	n := len(p.Audience) + len(p.Roles) + len(p.Scopes) + len(p.Permissions)
+	var out *authgate.Principal
+	var buf []string
+	if n <= principalInline {
+		// One allocation for the principal and its lists.
+		b := new(principalWithLists)
+		out, buf = &b.p, b.lists[:0:n]
+	} else {
+		out, buf = new(authgate.Principal), make([]string, 0, n)
+	}
+	*out = *p
+	out.Audience, buf = carve(p.Audience, buf)
+	out.Roles, buf = carve(p.Roles, buf)
+	out.Scopes, buf = carve(p.Scopes, buf)
+	out.Permissions, _ = carve(p.Permissions, buf)
+	out.Claims = cloneObject(p.Claims)
+	out.Header = cloneObject(p.Header)
+	return out
+}
+
+// principalInline is how many list elements copyPrincipal keeps in the
+// principal's own allocation.
+const principalInline = 8
+
+type principalWithLists struct {
+	p     authgate.Principal
+	lists [principalInline]string
+}
+
+// carve copies src to the front of buf's free capacity and returns the
+// copy (capacity equal to its length; nil for a nil src) and the rest.
+func carve(src, buf []string) (list, rest []string) {
+	if src == nil {
+		return nil, buf
+	}
+	buf = append(buf, src...)
+	return buf[:len(src):len(src)], buf[len(src):]
 }
 
 // clone returns a deep copy of t, so that no caller can change what
@@ -117,9 +301,15 @@ func cloneObject(m map[string]any) map[string]any {
 	if m == nil {
 		return nil
 	}
-	out := maps.Clone(m)
-	for k, v := range out {
-		out[k] = cloneValue(v)
+	// Built member by member rather than with maps.Clone: writing the
+	// nested copies into a clone costs the clone further allocations.
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch v.(type) {
+		case map[string]any, []any:
+			v = cloneValue(v)
+		}
+		out[k] = v
 	}
 	return out
 }

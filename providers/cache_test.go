@@ -3,7 +3,11 @@ package providers
 import (
 	"context"
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -171,3 +175,275 @@ func TestTokenCacheConfig(t *testing.T) {
 		}
 	}
 }
+
+// newCachedAuthenticator is newCachedVerifier behind a TokenAuthenticator
+// whose Check counts its calls.
+func newCachedAuthenticator(t *testing.T, size int) (*TokenAuthenticator, *countingKeySet, *testClock, *rsa.PrivateKey, *atomic.Int32) {
+	t.Helper()
+	v, keys, clock, priv := newCachedVerifier(t, size, 0)
+	a := NewTokenAuthenticator(v, Mapping{})
+	checks := new(atomic.Int32)
+	a.check = func(context.Context, *Token) error { checks.Add(1); return nil }
+	return a, keys, clock, priv, checks
+}
+
+// scribble changes everything a handler or resolver can reach through p.
+func scribble(p *authgate.Principal) {
+	p.Subject, p.Issuer, p.Name = "admin", "evil", "x"
+	p.Audience[0] = "other"
+	p.Audience = append(p.Audience, "more")
+	p.Roles[0] = "root"
+	p.Roles = append(p.Roles, "superuser")
+	p.Scopes[0] = "write:all"
+	p.Claims["sub"] = "admin"
+	delete(p.Claims, "exp")
+	p.Claims["roles"].([]any)[0] = "root"
+	p.Claims["nested"].(map[string]any)["x"].([]any)[0] = "z"
+	p.Claims["nested"].(map[string]any)["new"] = true
+	p.Header["alg"] = "none"
+	p.User = "someone"
+}
+
+func TestTokenCachePrincipalIsolation(t *testing.T) {
+	a, keys, clock, priv, checks := newCachedAuthenticator(t, 100)
+	ctx := context.Background()
+	tok := jwttest.Token("RS256", "k1", priv, cachedClaims(clock.now().Unix()+60, map[string]any{"scope": "read write"}))
+	uncached := NewTokenAuthenticator(mustVerifier(t, a.verifier, keys), Mapping{})
+	want, err := uncached.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookups := keys.lookups.Load()
+	for i := range 4 { // a miss, then hits: each may be scribbled on
+		p, err := a.Verify(ctx, tok)
+		if err != nil {
+			t.Fatalf("Verify #%d = %v", i, err)
+		}
+		if !reflect.DeepEqual(p, want) {
+			t.Fatalf("Verify #%d = %+v, want %+v", i, p, want)
+		}
+		// An append to one list must not overwrite the next one.
+		p.Audience = append(p.Audience, "appended")
+		if p.Roles[0] != "a" {
+			t.Fatalf("Verify #%d: appending to Audience changed Roles to %v", i, p.Roles)
+		}
+		scribble(p)
+	}
+	if n := keys.lookups.Load() - lookups; n != 1 {
+		t.Errorf("%d key lookups for 4 verifications, want 1 (then hits)", n)
+	}
+	if n := checks.Load(); n != 4 {
+		t.Errorf("Check ran %d times for 4 verifications, want 4 (on every hit)", n)
+	}
+	// The verified token a hit shares is unchanged too.
+	got, err := a.VerifyToken(ctx, tok)
+	if err != nil || got.Subject != "u" || got.Claims["sub"] != "u" || got.Header["alg"] != "RS256" || got.Audience[0] != "api" {
+		t.Fatalf("VerifyToken after scribbles = %+v, %v", got, err)
+	}
+}
+
+// mustVerifier returns a verifier like v without a cache.
+func mustVerifier(t *testing.T, v *Verifier, keys KeySet) *Verifier {
+	t.Helper()
+	u, err := NewVerifier(VerifierConfig{Issuer: v.issuer, Audience: v.audience, Algorithms: []string{RS256}, Keys: keys, Leeway: NoLeeway, Now: v.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestTokenCacheExactBytes(t *testing.T) {
+	a, keys, clock, priv, _ := newCachedAuthenticator(t, 100)
+	ctx := context.Background()
+	tokA := jwttest.Token("RS256", "k1", priv, cachedClaims(clock.now().Unix()+60, map[string]any{"sub": "alice"}))
+	other := jwttest.Key("RS256", "other").(*rsa.PrivateKey)
+	forged := jwttest.Token("RS256", "k1", other, cachedClaims(clock.now().Unix()+60, map[string]any{"sub": "mallory"}))
+	if _, err := a.Verify(ctx, tokA); err != nil {
+		t.Fatal(err)
+	}
+	c := a.verifier.cache
+	// Make alice's entry answer to the forged token's hash, as a hash
+	// collision would: the forged token must still be verified, and fail.
+	e, ok := c.get(c.key(tokA), tokA, clock.now())
+	if !ok {
+		t.Fatal("no entry for a verified token")
+	}
+	c.mu.Lock()
+	c.entries[c.key(forged)] = e
+	c.mu.Unlock()
+	lookups := keys.lookups.Load()
+	if p, err := a.Verify(ctx, forged); !errors.Is(err, authgate.ErrInvalidSignature) {
+		t.Fatalf("Verify(forged token under a colliding hash) = %+v, %v, want ErrInvalidSignature", p, err)
+	}
+	if keys.lookups.Load() == lookups {
+		t.Error("the forged token was not verified")
+	}
+	// A prefix or an extension of a cached token is not a hit either.
+	for _, tok := range []string{tokA[:len(tokA)-1], tokA + "A"} {
+		if _, err := a.Verify(ctx, tok); err == nil {
+			t.Errorf("Verify(altered token) = nil error")
+		}
+	}
+}
+
+func TestTokenCacheSweep(t *testing.T) {
+	v, _, clock, priv := newCachedVerifier(t, 5000, time.Minute)
+	ctx := context.Background()
+	short := jwttest.Token("RS256", "k1", priv, cachedClaims(clock.now().Unix()+10, nil))
+	long := jwttest.Token("RS256", "k1", priv, cachedClaims(clock.now().Unix()+120, nil))
+	for _, tok := range []string{short, long} {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := v.cache
+	if n := c.sweep(clock.now()); n != 0 || c.len() != 2 {
+		t.Fatalf("sweep before expiry removed %d, %d left; want 0, 2", n, c.len())
+	}
+	clock.add(10 * time.Second)
+	if n := c.sweep(clock.now()); n != 1 || c.len() != 1 {
+		t.Fatalf("sweep at the short token's exp removed %d, %d left; want 1, 1", n, c.len())
+	}
+	// The background sweeper does the same without being asked (it ticks
+	// every second of real time and reads the injected clock).
+	clock.add(time.Minute)
+	deadline := time.Now().Add(5 * time.Second)
+	for c.len() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("background sweep left %d expired entries", c.len())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestTokenCacheSweepRebuildsMap(t *testing.T) {
+	c := newTokenCache(10000, time.Minute)
+	now := time.Unix(1_800_000_000, 0)
+	tok := &Token{}
+	for i := range 4000 {
+		s := string(rune('a'+i%26)) + time.Duration(i).String()
+		c.put(c.key(s), s, tok, now, now.Add(time.Duration(1+i%100)*time.Second), func() time.Time { return now })
+	}
+	before := c.len()
+	for c.sweep(now.Add(95*time.Second)) > 0 {
+	}
+	if c.len() >= before/rebuildBelow || c.peak != c.len() {
+		t.Fatalf("after the sweep: %d entries, peak %d (from %d): the map was not rebuilt", c.len(), c.peak, before)
+	}
+}
+
+func TestTokenCacheSweeperEnds(t *testing.T) {
+	c := newTokenCache(10, time.Minute)
+	now := time.Unix(1_800_000_000, 0)
+	c.put(c.key("t"), "t", &Token{}, now, now.Add(time.Minute), func() time.Time { return now })
+	stopped := c.stopped
+	c = nil // the cache is now unreachable
+	_ = c
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runtime.GC()
+		select {
+		case <-stopped:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sweeper of an unreachable cache is still running")
+		}
+	}
+}
+
+// TestTokenCacheConcurrentPrincipals runs hits, misses, evictions, sweeps
+// and handlers that scribble on their principals at once (run with -race):
+// every principal must be what its token says.
+func TestTokenCacheConcurrentPrincipals(t *testing.T) {
+	a, _, clock, priv, _ := newCachedAuthenticator(t, 4)
+	toks := make([]string, 8)
+	for i := range toks {
+		toks[i] = jwttest.Token("RS256", "k1", priv, cachedClaims(clock.now().Unix()+60, map[string]any{"sub": string(rune('a' + i))}))
+	}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			for i := range 40 {
+				n := (g + i) % len(toks)
+				p, err := a.Verify(context.Background(), toks[n])
+				if err != nil || p.Subject != string(rune('a'+n)) || p.Claims["sub"] != p.Subject || p.Roles[0] != "a" ||
+					p.Claims["nested"].(map[string]any)["x"].([]any)[0] != "y" {
+					t.Errorf("Verify = %+v, %v", p, err)
+					return
+				}
+				p.Scopes = []string{"x"}
+				scribble(p)
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 20 {
+			a.verifier.cache.sweep(clock.now())
+		}
+	})
+	wg.Wait()
+}
+
+// BenchmarkCacheEntryMemory reports the heap each cache entry costs:
+// 100,000 distinct tokens of the static benchmark's shape (iss, sub, two
+// audiences, exp, iat, jti, azp, scope; header alg, kid, typ), decoded as
+// Verify decodes them and stored with the principal template a hit
+// builds, then the live heap after a collection divided by the entries.
+// The signature segments are random bytes of each algorithm's length: the
+// cache never looks at them again, so no signing is needed to fill it.
+//
+//	go test -run '^$' -bench CacheEntryMemory -benchtime 1x ./providers/
+func BenchmarkCacheEntryMemory(b *testing.B) {
+	const entries = 100_000
+	for _, tc := range []struct {
+		alg    string
+		sigLen int
+	}{{RS256, 256}, {ES256, 64}, {HS256, 32}} {
+		b.Run("alg="+tc.alg, func(b *testing.B) {
+			set, _ := NewStaticKeySet([]Key{SecretKey(make([]byte, 32))}, []string{HS256})
+			now := time.Unix(1_800_000_000, 0)
+			v, err := NewVerifier(VerifierConfig{Issuer: "https://issuer.test/", Audience: []string{"https://api.test"}, Algorithms: []string{HS256}, Keys: set, Now: func() time.Time { return now }, CacheSize: MaxCacheSize})
+			if err != nil {
+				b.Fatal(err)
+			}
+			a := NewTokenAuthenticator(v, Mapping{})
+			header := b64(`{"alg":"` + tc.alg + `","kid":"k1","typ":"JWT"}`)
+			sig := b64(string(make([]byte, tc.sigLen)))
+			var perEntry float64
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				for i := range entries {
+					payload := fmt.Sprintf(`{"iss":"https://issuer.test/","sub":"auth0|5f7c8ec7c33c6c004bbafe82","aud":["https://api.test","https://issuer.test/userinfo"],"exp":%d,"iat":%d,"jti":"6c0e7a1d-6a5f-4a0b-9a41-%012d","azp":"VvQ8kZ3m1y2xJ4pL","scope":"openid profile email read:articles write:articles"}`, now.Unix()+3600, now.Unix(), i)
+					token := header + "." + b64(payload) + "." + sig
+					tok, h, _, buf, err := v.route(token, false)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := v.decodeHeader(tok, h, buf); err != nil {
+						b.Fatal(err)
+					}
+					if err := v.checkClaims(tok); err != nil {
+						b.Fatal(err)
+					}
+					if e := v.cache.put(v.cache.key(token), token, tok, now, tok.ExpiresAt, v.now); e != nil {
+						e.template(a)
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				if n := v.cache.len(); n != entries {
+					b.Fatalf("cache holds %d entries, want %d", n, entries)
+				}
+				perEntry = float64(after.HeapAlloc-before.HeapAlloc) / entries
+			}
+			b.ReportMetric(perEntry, "B/entry")
+			b.ReportMetric(float64(len(header)+1+len(b64(`{"iss":"https://issuer.test/","sub":"auth0|5f7c8ec7c33c6c004bbafe82","aud":["https://api.test","https://issuer.test/userinfo"],"exp":1800003600,"iat":1800000000,"jti":"6c0e7a1d-6a5f-4a0b-9a41-000000000000","azp":"VvQ8kZ3m1y2xJ4pL","scope":"openid profile email read:articles write:articles"}`))+1+len(sig)), "token-bytes")
+		})
+	}
+}
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

@@ -75,8 +75,9 @@ type VerifierConfig struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// CacheSize, when positive (at most MaxCacheSize), keeps up to that many
-	// verified tokens, keyed by their SHA-256, so a token presented again
-	// skips decoding and the signature check (a hit costs a hash and a copy of the claims). An
+	// verified tokens, found by a keyed hash and matched by their exact
+	// bytes, so a token presented again skips decoding and the signature
+	// check (a hit costs a hash, a comparison and a copy of the claims). An
 	// entry lives until the token expires (with the leeway) or CacheTTL
 	// passes, whichever is first. Validate runs only when a token is
 	// verified, not on a hit; a key removed from a remote set stops

@@ -110,19 +110,38 @@ var errForeignIssuer = errors.New("token issuer is not the configured issuer")
 //  6. claims: exp (required), nbf, iat, aud, sub, the claim rules and
 //     Validate.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
-	if v.cache == nil || len(token) > v.maxSize {
-		return v.verify(ctx, token)
+	t, e, err := v.verifyCached(ctx, token)
+	if err != nil || e == nil {
+		return t, err
 	}
-	key := cacheKey(token)
+	// The cached token is shared by every hit: a caller of Verify may
+	// modify what it gets, so it gets a deep copy.
+	return t.clone(), nil
+}
+
+// verifyCached is Verify without the copy: with a cache, the token it
+// returns with a non-nil entry is the cached one, shared by every hit, and
+// must never be modified. Without a cache (or for a token over the size
+// cap, which verify refuses) the entry is nil and the token is the
+// caller's own.
+func (v *Verifier) verifyCached(ctx context.Context, token string) (*Token, *cacheEntry, error) {
+	if v.cache == nil || len(token) > v.maxSize {
+		t, err := v.verify(ctx, token)
+		return t, nil, err
+	}
+	key := v.cache.key(token)
 	now := v.now()
-	if t, ok := v.cache.get(key, now); ok {
-		return t, nil
+	if e, ok := v.cache.get(key, token, now); ok {
+		return e.tok, e, nil
 	}
 	t, err := v.verify(ctx, token)
-	if err == nil {
-		v.cache.put(key, t, now, t.ExpiresAt.Add(v.leeway))
+	if err != nil {
+		return nil, nil, err // failures are never cached
 	}
-	return t, err
+	if e := v.cache.put(key, token, t, now, t.ExpiresAt.Add(v.leeway), v.now); e != nil {
+		return t, e, nil
+	}
+	return t, nil, nil
 }
 
 func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
