@@ -16,6 +16,7 @@ type line struct {
 	Msg      string `json:"msg"`
 	Error    string `json:"error"`
 	Repeated int    `json:"repeated"`
+	Other    int    `json:"repeated_other"`
 	Provider string `json:"provider"`
 }
 
@@ -63,6 +64,14 @@ func TestLog(t *testing.T) {
 			want:   []line{{Msg: "store failed", Error: refused.Error()}, {Msg: "store failed", Error: refused.Error(), Repeated: 1}},
 		},
 		{
+			name: "causes differing in numbers only are one line",
+			events: []event{{0, errors.New("read tcp 127.0.0.1:48148->127.0.0.1:5432: connection reset by peer")},
+				{time.Second, errors.New("read tcp 127.0.0.1:50712->127.0.0.1:5432: connection reset by peer")},
+				{10 * time.Second, errors.New("read tcp 127.0.0.1:3->127.0.0.1:5432: connection reset by peer")}},
+			want: []line{{Msg: "store failed", Error: "read tcp 127.0.0.1:48148->127.0.0.1:5432: connection reset by peer"},
+				{Msg: "store failed", Error: "read tcp 127.0.0.1:3->127.0.0.1:5432: connection reset by peer", Repeated: 1}},
+		},
+		{
 			name:   "another cause is another line",
 			events: []event{{0, refused}, {time.Second, timeout}, {time.Second, refused}},
 			want:   []line{{Msg: "store failed", Error: refused.Error()}, {Msg: "store failed", Error: timeout.Error()}},
@@ -100,11 +109,33 @@ func TestLogBounded(t *testing.T) {
 	if got := lines(t, &b)[0].Error; len(got) > MaxCauseLength || !strings.HasSuffix(got, "…") {
 		t.Errorf("cause of %d bytes written as %d bytes (%q…), want at most %d ending in …", 2000, len(got), got[:10], MaxCauseLength)
 	}
+	b.Reset()
 	for i := range 10 * maxKinds {
 		l.Log(context.Background(), slog.LevelWarn, "m", errors.New(strings.Repeat("x", i)))
 	}
 	if n := len(l.kinds); n > maxKinds {
 		t.Errorf("remembers %d kinds, want at most %d", n, maxKinds)
+	}
+	if n := strings.Count(b.String(), "\n"); n > maxKinds {
+		t.Errorf("%d distinct causes in one window wrote %d lines, want at most %d", 10*maxKinds, n, maxKinds)
+	}
+}
+
+// TestLogOtherCounted: lines left out because too many kinds were
+// remembered are counted on the next line written.
+func TestLogOtherCounted(t *testing.T) {
+	var b bytes.Buffer
+	now := time.Unix(1_700_000_000, 0)
+	l := New(slog.New(slog.NewJSONHandler(&b, nil)), 0, func() time.Time { return now })
+	for i := range maxKinds + 5 {
+		l.Log(context.Background(), slog.LevelWarn, "m", errors.New(strings.Repeat("x", i+1)))
+	}
+	now = now.Add(DefaultWindow)
+	b.Reset()
+	l.Log(context.Background(), slog.LevelWarn, "m", errors.New("new"))
+	got := lines(t, &b)
+	if len(got) != 1 || got[0].Other != 5 {
+		t.Fatalf("after 5 lines over the bound: %+v, want one line with repeated_other 5", got)
 	}
 }
 
