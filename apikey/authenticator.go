@@ -5,12 +5,14 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/textproto"
 	"strings"
 	"time"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/apikey/internal/logthrottle"
 )
 
 // Authenticator authenticates requests by API key against a Store. It is
@@ -34,6 +36,7 @@ type Authenticator struct {
 	limiter       *failureLimiter // nil when disabled
 	clientIP      func(*http.Request) string
 	keys          *Manager // shares hasher with a, evicts from a's cache
+	storeLog      *logthrottle.Logger
 }
 
 var _ authgate.Describer = (*Authenticator)(nil)
@@ -84,6 +87,7 @@ func New(store Store, cfg Config) (*Authenticator, error) {
 		cacheTTL:      cfg.CacheTTL,
 		lookupTimeout: cfg.LookupTimeout,
 		requireExpiry: cfg.RequireExpiry,
+		storeLog:      logthrottle.New(cfg.Logger, logthrottle.DefaultWindow, cfg.Now),
 	}
 	if cfg.CacheTTL > 0 {
 		a.cache = newCache(cfg.CacheSize)
@@ -97,7 +101,7 @@ func New(store Store, cfg Config) (*Authenticator, error) {
 		a.keys.evict = a.cache.evictID
 	}
 	if cfg.LastUsedInterval > 0 {
-		a.usage = newUsageRecorder(store, cfg.LastUsedInterval, cfg.Now, cfg.Logger)
+		a.usage = newUsageRecorder(store, cfg.LastUsedInterval, cfg.Now, a.storeLog)
 	}
 	return a, nil
 }
@@ -168,13 +172,19 @@ func (a *Authenticator) lookup(ctx context.Context, d Digest, now time.Time) (*a
 	if a.cache != nil {
 		gen = a.cache.generation()
 	}
-	ctx, cancel := context.WithTimeout(ctx, a.lookupTimeout)
-	rec, err := a.store.Lookup(ctx, d)
+	lctx, cancel := context.WithTimeout(ctx, a.lookupTimeout)
+	rec, err := a.store.Lookup(lctx, d)
 	cancel()
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil, a.reject(authgate.ErrInvalidCredentials, errUnknownKey)
 	case err != nil:
+		if ctx.Err() == nil {
+			// The store's fault, not a client that went away: operators
+			// need the cause ("connection refused"), which the 503 and the
+			// request's log line do not carry.
+			a.storeLog.Log(ctx, slog.LevelWarn, "apikey: store lookup failed", err, slog.String("provider", a.name))
+		}
 		return nil, a.fail(authgate.ErrUnavailable, fmt.Errorf("apikey: store lookup: %w", err))
 	case subtle.ConstantTimeCompare(rec.Digest[:], d[:]) != 1:
 		// A store that returned another key's record: never trust it.

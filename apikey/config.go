@@ -72,15 +72,17 @@ type Config struct {
 	// FailureWindow is the window FailureLimit counts in; default one
 	// minute, within [1 s, 1 h].
 	FailureWindow time.Duration
-	// ClientIP names the client of a request for FailureLimit; default the
-	// host of r.RemoteAddr. Behind a reverse proxy, return the address the
+	// ClientIP names the client of a request for FailureLimit; default
+	// RemoteIP, the host of r.RemoteAddr without its port. Behind a reverse proxy, return the address the
 	// proxy vouches for — never a header a client can set itself, or every
 	// request can claim a fresh address.
 	ClientIP func(r *http.Request) string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Logger receives failures of background last-use writes (with key IDs,
-	// never keys); default: discard.
+	// Logger receives, at Warn, the cause of every store failure (a lookup
+	// that failed or timed out, a background last-use write), never a key;
+	// an identical line is written at most once per 10 s, the next one
+	// saying how many were left out ("repeated"). Default: discard.
 	Logger *slog.Logger
 }
 
@@ -136,7 +138,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("apikey: failure window must be within [1s, 1h]")
 	}
 	if c.ClientIP == nil {
-		c.ClientIP = remoteIP
+		c.ClientIP = RemoteIP
 	}
 	if c.Now == nil {
 		c.Now = time.Now

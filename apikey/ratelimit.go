@@ -93,8 +93,13 @@ func (l *failureLimiter) evict(now time.Time) {
 	}
 }
 
-// remoteIP is the default Config.ClientIP: the host of r.RemoteAddr.
-func remoteIP(r *http.Request) string {
+// RemoteIP is the default Config.ClientIP: the host of r.RemoteAddr without
+// its port, so that every connection from one address shares one budget
+// (r.RemoteAddr itself when it has no port). A custom ClientIP that reads
+// a header the proxy sets should fall back to it when the header is
+// absent, never to r.RemoteAddr with its port: a client could otherwise
+// reconnect from a fresh port for a fresh budget.
+func RemoteIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

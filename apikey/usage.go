@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/authgate/authgate/apikey/internal/logthrottle"
 )
 
 // maxPending bounds the keys waiting for a last-use write.
@@ -19,7 +21,7 @@ type usageRecorder struct {
 	store    Store
 	interval time.Duration
 	now      func() time.Time
-	logger   *slog.Logger
+	logger   *logthrottle.Logger
 
 	mu      sync.Mutex
 	pending map[string]time.Time // key ID → latest use not yet written
@@ -34,7 +36,7 @@ type usageRecorder struct {
 	closeErr  error
 }
 
-func newUsageRecorder(store Store, interval time.Duration, now func() time.Time, logger *slog.Logger) *usageRecorder {
+func newUsageRecorder(store Store, interval time.Duration, now func() time.Time, logger *logthrottle.Logger) *usageRecorder {
 	return &usageRecorder{
 		store: store, interval: interval, now: now, logger: logger,
 		pending: make(map[string]time.Time),
@@ -116,8 +118,7 @@ func (u *usageRecorder) flush(ctx context.Context, final bool) error {
 	if err == nil {
 		return nil
 	}
-	u.logger.LogAttrs(ctx, slog.LevelWarn, "apikey: recording last use failed",
-		slog.Int("keys", len(batch)), slog.String("error", err.Error()))
+	u.logger.Log(ctx, slog.LevelWarn, "apikey: recording last use failed", err, slog.Int("keys", len(batch)))
 	u.mu.Lock()
 	for _, b := range batch {
 		if _, ok := u.pending[b.ID]; !ok && len(u.pending) < maxPending {

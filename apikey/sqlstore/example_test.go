@@ -2,9 +2,11 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/authgate/authgate/apikey"
 	"github.com/authgate/authgate/apikey/sqlstore"
@@ -36,4 +38,35 @@ func ExampleOpen() {
 	keys, _ := store.List(ctx)
 	fmt.Println(store.Dialect(), len(keys), keys[0].ID == key.ID, keys[0].Roles)
 	// Output: sqlite 1 true [admin]
+}
+
+// A server that must start while its database is down: a Lazy store opens
+// anyway, answers ErrNotReady (a 503 for its authenticator) and connects
+// in the background, here once the database's directory exists.
+func ExampleOpenConfig() {
+	dir, _ := os.MkdirTemp("", "authgate")
+	defer os.RemoveAll(dir)
+	later := filepath.Join(dir, "later")
+	ctx := context.Background()
+
+	store, err := sqlstore.OpenConfig(ctx, sqlstore.Config{
+		DSN:          "sqlite:" + filepath.Join(later, "keys.db"),
+		MaxOpenConns: 4,
+		Lazy:         true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+	fmt.Println(errors.Is(store.Ping(ctx), sqlstore.ErrNotReady))
+
+	os.Mkdir(later, 0o700) // the database becomes reachable
+	for store.Ping(ctx) != nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+	keys, err := store.List(ctx)
+	fmt.Println(len(keys), err)
+	// Output:
+	// true
+	// 0 <nil>
 }

@@ -2,14 +2,22 @@
 // SQLite (the embedded default, modernc.org/sqlite, pure Go, no cgo) or
 // PostgreSQL (pgx v5 through its database/sql driver).
 //
-// Open creates the schema, or migrates it, as it opens the database. The
-// schema is versioned in the table authgate_schema_migrations; keys live in
-// authgate_api_keys, found by a unique digest column. Plaintext keys never
-// reach the database: only apikey.Digest values do.
+// Open creates the schema, or migrates it, as it opens the database;
+// OpenConfig with Config.Lazy opens a database that cannot be reached yet
+// and migrates it once it can, so that a server starts, and answers 503
+// for its keys, while its database is down. The schema is versioned in
+// the table authgate_schema_migrations; keys live in authgate_api_keys,
+// found by a unique digest column. Plaintext keys never reach the
+// database: only apikey.Digest values do.
 //
 // On PostgreSQL, tables are created in the first schema of the connection's
 // search_path, so several deployments (or test runs) can share one server
 // through "?search_path=…" in the DSN.
+//
+// A Store holds at most Config.MaxOpenConns connections (10 by default),
+// shared by lookups and the batched last-use writes, and keeps them open
+// for reuse: under a burst, lookups wait briefly for a connection, within
+// their context, rather than opening more than the server allows.
 package sqlstore
 
 import (
@@ -18,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -33,6 +42,9 @@ type Store struct {
 	db *sql.DB
 	d  *dialect
 	q  queries
+	// conn is set for a store opened with Config.Lazy: until it has
+	// connected and migrated, every operation fails with ErrNotReady.
+	conn *connector
 }
 
 var _ apikey.Store = (*Store)(nil)
@@ -41,8 +53,59 @@ var _ apikey.Store = (*Store)(nil)
 // "sqlite:PATH" nor "postgres://…" / "postgresql://…".
 var ErrUnsupportedDSN = errors.New("sqlstore: unsupported DSN (want sqlite:PATH or postgres://…)")
 
+// Defaults of Config.
+const (
+	// DefaultMaxOpenConns bounds the connections of one Store.
+	DefaultMaxOpenConns = 10
+	// DefaultConnMaxIdleTime closes a connection idle for that long.
+	DefaultConnMaxIdleTime = 5 * time.Minute
+	// DefaultConnMaxLifetime replaces a connection after that long, so that
+	// a failed-over or rebalanced server is picked up.
+	DefaultConnMaxLifetime = 30 * time.Minute
+	// DefaultConnectTimeout bounds one attempt to connect and migrate.
+	DefaultConnectTimeout = 5 * time.Second
+)
+
+// Config configures OpenConfig. DSN is required; every other zero field
+// takes the documented default.
+type Config struct {
+	// DSN names the database, as for Open.
+	DSN string
+	// MaxOpenConns bounds the connections the store holds, shared by
+	// lookups, last-use writes and key management; default
+	// DefaultMaxOpenConns. An operation that finds every connection busy
+	// waits for one until its context ends (apikey.Config.LookupTimeout
+	// for a lookup) instead of opening one more: a burst of requests
+	// queues briefly rather than exhausting the server's max_connections.
+	// As many connections are kept idle for reuse. An in-memory SQLite
+	// database always has one.
+	MaxOpenConns int
+	// ConnMaxIdleTime closes a connection unused for that long; default
+	// DefaultConnMaxIdleTime.
+	ConnMaxIdleTime time.Duration
+	// ConnMaxLifetime closes a connection that old once it is idle;
+	// default DefaultConnMaxLifetime.
+	ConnMaxLifetime time.Duration
+	// ConnectTimeout bounds each attempt to reach the database and migrate
+	// its schema (the first one within the ctx of OpenConfig); default
+	// DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// Lazy makes OpenConfig succeed while the database cannot be reached:
+	// the store answers every operation with an error wrapping ErrNotReady
+	// (and the cause of the last attempt) until a background attempt
+	// connects and migrates the schema. Attempts are retried at growing,
+	// jittered intervals of at most two seconds, sooner when the store is
+	// used, and stop at Close. An unsupported DSN and a schema newer than
+	// this release are still errors of OpenConfig.
+	Lazy bool
+	// Logger receives the failed attempts of a Lazy store, at Warn (an
+	// identical line at most once per 10 s, the next one counting those
+	// left out), and its connection at Info. Default: discard.
+	Logger *slog.Logger
+}
+
 // Open opens the database named by dsn, creates or migrates its schema and
-// returns the store:
+// returns the store, with the defaults of Config:
 //
 //   - "sqlite:PATH" opens (creating it if needed) the SQLite file PATH in
 //     WAL mode with a 5 s busy timeout; "sqlite::memory:" is a private
@@ -55,11 +118,23 @@ var ErrUnsupportedDSN = errors.New("sqlstore: unsupported DSN (want sqlite:PATH 
 // the driver's error. Errors never contain the DSN, which may hold a
 // password.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return OpenConfig(ctx, Config{DSN: dsn})
+}
+
+// OpenConfig opens the database cfg.DSN as Open does, with cfg's pool
+// bounds, and, with cfg.Lazy, without failing while the database cannot be
+// reached. It returns the errors of Open, or one for a negative bound.
+func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	var (
 		d      *dialect
 		source string
 		memory bool
 	)
+	dsn := cfg.DSN
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(dsn, "sqlite:")
@@ -83,29 +158,102 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", d.name, err)
 	}
 	if memory {
-		db.SetMaxOpenConns(1) // every SQLite connection to :memory: is its own database
+		cfg.MaxOpenConns = 1 // every SQLite connection to :memory: is its own database
+		// The database lives as long as its one connection.
+		cfg.ConnMaxIdleTime, cfg.ConnMaxLifetime = 0, 0
 	}
-	db.SetMaxIdleConns(8)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlstore: connect %s: %w", d.name, err)
+	db.SetMaxOpenConns(cfg.MaxOpenConns)
+	db.SetMaxIdleConns(cfg.MaxOpenConns)
+	db.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
+	db.SetConnMaxLifetime(cfg.ConnMaxLifetime)
+	s := &Store{db: db, d: d, q: d.queries()}
+	err = s.connect(ctx, cfg.ConnectTimeout)
+	switch {
+	case err == nil:
+		return s, nil
+	case cfg.Lazy && !errors.Is(err, ErrSchemaTooNew):
+		s.conn = newConnector(s, cfg, err)
+		return s, nil
 	}
-	if err := migrate(ctx, db, d); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return &Store{db: db, d: d, q: d.queries()}, nil
+	db.Close()
+	return nil, err
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// withDefaults validates c and fills in the defaults.
+func (c Config) withDefaults() (Config, error) {
+	if c.MaxOpenConns < 0 || c.ConnMaxIdleTime < 0 || c.ConnMaxLifetime < 0 || c.ConnectTimeout < 0 {
+		return c, errors.New("sqlstore: pool bounds and timeouts must not be negative")
+	}
+	if c.MaxOpenConns == 0 {
+		c.MaxOpenConns = DefaultMaxOpenConns
+	}
+	if c.ConnMaxIdleTime == 0 {
+		c.ConnMaxIdleTime = DefaultConnMaxIdleTime
+	}
+	if c.ConnMaxLifetime == 0 {
+		c.ConnMaxLifetime = DefaultConnMaxLifetime
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// connect reaches the database and migrates its schema, within timeout.
+func (s *Store) connect(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: connect %s: %w", s.d.name, err)
+	}
+	return migrate(ctx, s.db, s.d)
+}
+
+// Close stops the connection attempts of a Lazy store and closes the
+// database.
+func (s *Store) Close() error {
+	if s.conn != nil {
+		s.conn.close()
+	}
+	return s.db.Close()
+}
 
 // Dialect returns "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.d.name }
 
+// Ping reports whether the store can answer: nil when the database
+// answers, an error wrapping ErrNotReady while a Lazy store has not
+// connected yet, or the driver's error.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: ping: %w", err)
+	}
+	return nil
+}
+
+// Stats returns the connection pool's statistics.
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
+
+// ready returns nil once the schema is known to be in place.
+func (s *Store) ready() error {
+	if s.conn == nil {
+		return nil
+	}
+	return s.conn.ready()
+}
+
 // Create inserts r. It returns an error wrapping apikey.ErrDuplicate when
 // its ID or digest exists.
 func (s *Store) Create(ctx context.Context, r apikey.Record) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
 	k := r.Key
 	roles, err := encodeList(k.Roles)
 	if err != nil {
@@ -130,6 +278,9 @@ func (s *Store) Create(ctx context.Context, r apikey.Record) error {
 // Lookup returns the key with digest d, or an error wrapping
 // apikey.ErrNotFound.
 func (s *Store) Lookup(ctx context.Context, d apikey.Digest) (apikey.Record, error) {
+	if err := s.ready(); err != nil {
+		return apikey.Record{}, err
+	}
 	r, err := s.scan(s.db.QueryRowContext(ctx, s.q.lookup, d[:]))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -142,6 +293,9 @@ func (s *Store) Lookup(ctx context.Context, d apikey.Digest) (apikey.Record, err
 
 // List returns every key, oldest first (ties by ID).
 func (s *Store) List(ctx context.Context) ([]apikey.Key, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, s.q.list)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list: %w", err)
@@ -165,6 +319,9 @@ func (s *Store) List(ctx context.Context) ([]apikey.Key, error) {
 // revocation time. It returns an error wrapping apikey.ErrNotFound for an
 // unknown ID.
 func (s *Store) Revoke(ctx context.Context, id string) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
 	res, err := s.db.ExecContext(ctx, s.q.revoke, s.d.timeArg(apikey.NormalizeTime(time.Now())), id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: revoke: %w", err)
@@ -187,6 +344,9 @@ func (s *Store) MarkUsed(ctx context.Context, used []apikey.Usage) (err error) {
 	}
 	if len(used) == 0 {
 		return nil
+	}
+	if err := s.ready(); err != nil {
+		return err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -27,6 +27,7 @@ type apikeySettings struct {
 	FailureLimit   int // failed attempts per client and FailureWindow
 	FailureWindow  time.Duration
 	ClientIPHeader string // header the proxy sets to the client address
+	StoreMaxConns  int    // 0: sqlstore.DefaultMaxOpenConns
 
 	pepper []byte // from PepperEnv; never printed
 	dsn    string // from StoreEnv or Store; may hold a password, never printed
@@ -69,6 +70,7 @@ var apikeyType = kind[apikeySettings]{
 			intField("failure_limit", &s.FailureLimit, 0, 1_000_000),
 			durationField("failure_window", &s.FailureWindow),
 			stringField("client_ip_header", &s.ClientIPHeader),
+			intField("store_max_connections", &s.StoreMaxConns, 1, 1000),
 		}
 	},
 	check: func(s *apikeySettings, p *ProviderConfig, d *decoder) {
@@ -98,12 +100,14 @@ func buildAPIKey(ctx context.Context, s *apikeySettings, pc *ProviderConfig, o b
 	if h := s.ClientIPHeader; h != "" {
 		// The proxy in front of serve sets this header to the client's
 		// address (replacing any the client sent); without it, every
-		// request would come from the proxy's own address.
+		// request would come from the proxy's own address. A request
+		// without it counts against its peer's address without the port:
+		// with the port, reconnecting would buy a fresh budget.
 		cfg.ClientIP = func(r *http.Request) string {
 			if v := r.Header.Get(h); v != "" {
 				return v
 			}
-			return r.RemoteAddr
+			return apikey.RemoteIP(r)
 		}
 	}
 	// Validate the configuration before opening anything.
@@ -118,7 +122,16 @@ func buildAPIKey(ctx context.Context, s *apikeySettings, pc *ProviderConfig, o b
 	if s.StoreEnv != "" {
 		field = "store_env"
 	}
-	store, err := sqlstore.Open(ctx, s.dsn)
+	store, err := sqlstore.OpenConfig(ctx, sqlstore.Config{
+		DSN:          s.dsn,
+		MaxOpenConns: s.StoreMaxConns,
+		// serve starts while a database server is unreachable: the
+		// provider answers 503 until it is back (the migration runs then)
+		// and the other providers serve meanwhile. A SQLite file that
+		// cannot be opened is no outage but a mistake: it stops serve.
+		Lazy:   o.chained && !strings.HasPrefix(s.dsn, "sqlite:"),
+		Logger: o.logger.With("provider", pc.Name),
+	})
 	if errors.Is(err, sqlstore.ErrUnsupportedDSN) {
 		return nil, field, err
 	}
