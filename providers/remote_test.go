@@ -1069,3 +1069,42 @@ func (b *syncBuffer) lines() []string {
 	}
 	return strings.Split(s, "\n")
 }
+
+// TestRemoteDocumentMaxWait: a hanging document server costs a lookup
+// DefaultMaxWait, not the 5 s fetch timeout; the fetch goes on and serves
+// later lookups.
+func TestRemoteDocumentMaxWait(t *testing.T) {
+	release := make(chan struct{})
+	srv := newKeyServer(t, nil)
+	srv.setHandler(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Write([]byte(`{"n":7}`))
+	})
+	doc, err := providers.NewRemoteDocument(providers.RemoteDocumentConfig[string]{
+		Name: "doc", URL: srv.URL,
+		Parse:  func(b []byte) (string, time.Duration, error) { return string(b), 0, nil },
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = doc.Get(t.Context())
+	d := time.Since(start)
+	if !errors.Is(err, authgate.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get against a hanging server = %v, want ErrUnavailable wrapping DeadlineExceeded", err)
+	}
+	if d < providers.DefaultMaxWait-100*time.Millisecond || d > providers.DefaultMaxWait+time.Second {
+		t.Fatalf("Get waited %v, want about DefaultMaxWait (%v)", d, providers.DefaultMaxWait)
+	}
+	close(release) // the fetch in flight answers now
+	eventually(t, "the fetch to fill the document", func() bool { v, err := doc.Get(t.Context()); return err == nil && v == `{"n":7}` })
+	if n := srv.hits.Load(); n != 1 {
+		t.Fatalf("fetches = %d, want 1 (the one the first lookup started)", n)
+	}
+	if _, err := providers.NewRemoteDocument(providers.RemoteDocumentConfig[string]{
+		URL: srv.URL, Parse: func(b []byte) (string, time.Duration, error) { return "", 0, nil }, MaxWait: time.Hour,
+	}); err == nil {
+		t.Fatal("NewRemoteDocument(MaxWait 1h) = nil error, want out of bounds")
+	}
+}
