@@ -114,10 +114,11 @@ type RemoteKeySetConfig struct {
 //     authgate.ErrUnavailable, and failed fetches are retried with
 //     exponential backoff (1 s doubling to 1 min), not on every request.
 //   - While no usable set is held after a failed fetch (never fetched, or
-//     older than MaxKeyAge), a background retry fetches every 1 to 5 s
+//     older than MaxKeyAge), or after an unknown kid found the key server
+//     failing, a background retry fetches every 1 to 5 s
 //     (jittered) until a fetch succeeds, so keys are back within seconds of
 //     the key server's return whatever the outage's length. It stops when
-//     a set is held, or after some 6 minutes without a lookup.
+//     a fetch succeeds, or after some 6 minutes without a lookup.
 //   - One fetch at a time (single-flight): concurrent lookups that need
 //     keys wait for the fetch in flight, bounded by MaxWait and their own
 //     context; the fetch itself is bounded by FetchTimeout.
@@ -134,7 +135,9 @@ type RemoteKeySetConfig struct {
 //     fetch, or the last one, failed it is authgate.ErrUnavailable: the
 //     key server could not be asked. A token without kid, or with a kid
 //     the set holds (even if its signature is wrong), never triggers a
-//     fetch.
+//     fetch. After such a failure the background retry below runs until a
+//     fetch succeeds, so a kid published during an outage verifies within
+//     seconds of the key server's return.
 //   - While fetching fails (transport errors, non-200 answers, redirects,
 //     bodies over 256 KiB, garbage, a set with no usable key) the last good
 //     set keeps verifying until it is MaxKeyAge old; then lookups fail with

@@ -54,11 +54,12 @@ type Options struct {
 // freshness lifetime is over is still served while a background fetch
 // replaces it, failed fetches are retried with exponential backoff, and the
 // last good value is served until it is MaxStale old. While no usable value
-// is held after a failure, a background retry fetches every MinRetry to
-// MaxRetry (jittered) until one succeeds, without waiting for lookups to
-// come. It is safe for concurrent use and starts no goroutine except to run
-// a fetch, which ends with the fetch, and that retry, which ends when a
-// value is held or nobody has asked for one in retryIdle retries.
+// is held after a failure, or Refresh is refused because the last fetch
+// failed, a background retry fetches every MinRetry to MaxRetry (jittered)
+// until one succeeds, without waiting for lookups to come. It is safe for
+// concurrent use and starts no goroutine except to run a fetch, which ends
+// with the fetch, and that retry, which ends when a fetch succeeds or
+// nobody has asked for the value in retryIdle retries.
 type Cache[T any] struct {
 	fetch    func(ctx context.Context) (T, time.Duration, error)
 	now      func() time.Time
@@ -172,7 +173,8 @@ func (c *Cache[T]) Get(ctx context.Context) (T, error) {
 // when ctx ended first. When it does not fetch it returns at once — a
 // caller never waits on a cooldown — with ok false and: no error when the
 // last fetch succeeded (the value held is current), an error wrapping
-// ErrBackoff and the last failure when it failed.
+// ErrBackoff and the last failure when it failed, and then the background
+// retry runs until a fetch succeeds.
 func (c *Cache[T]) Refresh(ctx context.Context, minInterval time.Duration) (v T, ok bool, err error) {
 	c.mu.Lock()
 	c.asked = true
@@ -191,6 +193,11 @@ func (c *Cache[T]) Refresh(ctx context.Context, minInterval time.Duration) (v T,
 			c.lastRefresh = now
 		}
 		if cl == nil {
+			if err != nil {
+				// Someone needs a fresh value and the last fetch failed:
+				// retry in the background until one succeeds.
+				c.retryLocked()
+			}
 			c.mu.Unlock()
 			return v, false, err
 		}
@@ -296,8 +303,8 @@ func (c *Cache[T]) stopRetryLocked() {
 	}
 }
 
-// retry fetches after jittered delays until a usable value is held, stop
-// is closed, or nobody asked for the value during retryIdle attempts. It
+// retry fetches after jittered delays until a fetch succeeds (stop is
+// closed) or nobody asked for the value during retryIdle attempts. It
 // never starts a fetch while another is in flight: it waits for that one.
 func (c *Cache[T]) retry(stop chan struct{}) {
 	idle := 0
@@ -318,7 +325,7 @@ func (c *Cache[T]) retry(stop chan struct{}) {
 			idle++
 		}
 		c.asked = false
-		if c.usableLocked(c.now()) || idle >= retryIdle {
+		if (c.have && c.failures == 0) || idle >= retryIdle {
 			c.stopRetryLocked()
 			c.mu.Unlock()
 			return
