@@ -33,7 +33,13 @@ type RemoteDocumentConfig[T any] struct {
 	// while refreshing fails) mean what they mean in FetchOptions.
 	HTTPClient *http.Client
 	MaxKeyAge  time.Duration
-	// Logger receives failed fetches (default slog.Default()).
+	// MaxWait bounds how long Get waits for a fetch when no usable value
+	// is held (default DefaultMaxWait, within (0, MaxMaxWait]), in real
+	// time.
+	MaxWait time.Duration
+	// Logger receives failed fetches with their cause, the same failure at
+	// most once per 10 s with a count of the repeats, and recovery after
+	// failures (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -42,16 +48,20 @@ type RemoteDocumentConfig[T any] struct {
 // RemoteDocument is a remote document kept fresh with the guard rails of a
 // RemoteKeySet: https only (loopback excepted), a 5 s timeout, no
 // redirects or cookies, a 256 KiB body cap, one fetch in flight, refreshes
-// in the background, failures backed off (1 s doubling to 1 min) and the
-// last good value served for MaxKeyAge. Keycloak's realm document
+// in the background, failures backed off (1 s doubling to 1 min), a
+// background retry every 1 to 5 s while no usable value is held, lookups
+// waiting MaxWait at most, and the last good value served for MaxKeyAge. Keycloak's realm document
 // (tokens-not-before) is one. It is safe for concurrent use.
 type RemoteDocument[T any] struct {
-	name  string
-	cache *remote.Cache[T]
+	name    string
+	maxWait time.Duration
+	waited  error
+	cache   *remote.Cache[T]
 }
 
 // NewRemoteDocument validates cfg and returns the document. It does no
-// network I/O.
+// network I/O. It returns an error for a URL authgate does not fetch from
+// (see CheckURL), a missing Parse and a MaxWait outside its bounds.
 func NewRemoteDocument[T any](cfg RemoteDocumentConfig[T]) (*RemoteDocument[T], error) {
 	if _, err := CheckURL(cfg.URL); err != nil {
 		return nil, fmt.Errorf("document %w", err)
@@ -61,11 +71,16 @@ func NewRemoteDocument[T any](cfg RemoteDocumentConfig[T]) (*RemoteDocument[T], 
 	}
 	every := cmp.Or(cfg.RefreshInterval, DefaultRefreshInterval)
 	maxAge := cmp.Or(cfg.MaxKeyAge, DefaultMaxKeyAge)
+	maxWait := cmp.Or(cfg.MaxWait, DefaultMaxWait)
+	if maxWait < 0 || maxWait > MaxMaxWait {
+		return nil, fmt.Errorf("document MaxWait %v outside (0, %v]", maxWait, MaxMaxWait)
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
 	client := remote.Client(cfg.HTTPClient, remote.DefaultTimeout)
+	failures := remote.NewFailureLog(logger, "authgate: document fetch", cfg.Name, cfg.Now)
 	fetch := func(ctx context.Context) (T, time.Duration, error) {
 		var zero T
 		body, _, err := remote.Get(ctx, client, cfg.URL)
@@ -79,21 +94,27 @@ func NewRemoteDocument[T any](cfg RemoteDocumentConfig[T]) (*RemoteDocument[T], 
 		if ttl <= 0 {
 			ttl = every
 		}
+		failures.Recovered()
 		return v, ttl, nil
 	}
-	onError := func(err error) {
-		logger.Warn("authgate: document fetch failed", "provider", cfg.Name, "err", err)
-	}
 	return &RemoteDocument[T]{
-		name:  cfg.Name,
-		cache: remote.New(fetch, remote.Options{Now: cfg.Now, MaxStale: maxAge, OnError: onError}),
+		name:    cfg.Name,
+		maxWait: maxWait,
+		waited:  fmt.Errorf("no document within MaxWait (%v): %w", maxWait, context.DeadlineExceeded),
+		cache:   remote.New(fetch, remote.Options{Now: cfg.Now, MaxStale: maxAge, OnError: failures.Log}),
 	}, nil
 }
 
 // Get returns the document's value: the cached one while it is usable,
 // starting a background refresh once it is stale; with none, it waits for
-// a fetch until ctx is done. Its error wraps authgate.ErrUnavailable.
+// a fetch until MaxWait passes or ctx is done. Its error wraps
+// authgate.ErrUnavailable.
 func (d *RemoteDocument[T]) Get(ctx context.Context) (T, error) {
+	if v, ok := d.cache.Cached(ctx); ok {
+		return v, nil
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, d.maxWait, d.waited)
+	defer cancel()
 	v, err := d.cache.Get(ctx)
 	if err != nil {
 		return v, &authgate.Error{Provider: d.name, Kind: authgate.ErrUnavailable, Err: err}

@@ -34,6 +34,12 @@ const (
 	DefaultMaxKeyAge = 24 * time.Hour
 	// DefaultFetchTimeout bounds one fetch, body included.
 	DefaultFetchTimeout = remote.DefaultTimeout
+	// DefaultMaxWait is the longest a lookup waits for key material,
+	// discovery and key set together: well under one fetch timeout, so a
+	// hanging key server costs a request 3 s, never 5 s + 5 s.
+	DefaultMaxWait = 3 * time.Second
+	// MaxMaxWait is the largest MaxWait accepted.
+	MaxMaxWait = 30 * time.Second
 	// MaxFetchBody is the largest key set or discovery document read (256
 	// KiB); a larger one is a failed fetch.
 	MaxFetchBody = remote.MaxBody
@@ -50,8 +56,8 @@ type RemoteKeySetConfig struct {
 	URL string
 	// Issuer, when URL is empty, is the OpenID Connect issuer whose
 	// discovery document names the key set (jwks_uri): see Discover.
-	// Discovery happens once, on first use; a failed discovery is retried
-	// with backoff.
+	// Discovery happens once, on first use, as the first step of the
+	// first key fetch; a failed discovery is a failed fetch.
 	Issuer string
 	// HTTPClient sends the requests (default: http.DefaultTransport). It is
 	// copied, never modified: the copy follows no redirects, keeps no
@@ -71,19 +77,32 @@ type RemoteKeySetConfig struct {
 	RefreshInterval time.Duration
 	// Cooldown is the least time between two fetches caused by unknown kids
 	// (default DefaultCooldown, within [1 s, 1 h]). Tokens with an unknown
-	// kid that arrive during the cooldown are rejected at once.
+	// kid that arrive during the cooldown are rejected at once. Scheduled
+	// refreshes, the first fetch and Prefetch do not start a cooldown.
 	Cooldown time.Duration
 	// MaxKeyAge is how long the last good keys are used while refreshing
 	// fails (default DefaultMaxKeyAge, within [5 min, 7 days]); after that
 	// every token is refused with authgate.ErrUnavailable.
 	MaxKeyAge time.Duration
-	// FetchTimeout bounds one fetch (default DefaultFetchTimeout, at most
-	// 30 s).
+	// FetchTimeout bounds one request to the key server (default
+	// DefaultFetchTimeout, at most 30 s): the discovery document and the
+	// key set each get that long. The fetch goes on in the background when
+	// the lookup that started it stops waiting.
 	FetchTimeout time.Duration
-	// Logger, if set, receives failed fetches (Warn) and skipped keys
-	// (Debug). Nothing logged contains key material or a token.
+	// MaxWait bounds how long one lookup waits for key material, in real
+	// time: for discovery and the key set together, and for a fetch that
+	// another lookup started (default DefaultMaxWait, within (0,
+	// MaxMaxWait]). A lookup that runs out of it fails with
+	// authgate.ErrUnavailable.
+	MaxWait time.Duration
+	// Logger, if set, receives failed fetches with their cause (Warn, the
+	// same failure at most once per 10 s with a count of the repeats),
+	// recovery after failures (Info) and skipped keys (Debug). Nothing
+	// logged contains key material or a token.
 	Logger *slog.Logger
-	// Now is the clock (default time.Now).
+	// Now is the clock (default time.Now). It decides freshness, cooldown,
+	// backoff and key age; timeouts, MaxWait and the background retry run
+	// on real time.
 	Now func() time.Time
 }
 
@@ -94,19 +113,31 @@ type RemoteKeySetConfig struct {
 //     up); while no set was ever fetched, lookups fail with
 //     authgate.ErrUnavailable, and failed fetches are retried with
 //     exponential backoff (1 s doubling to 1 min), not on every request.
+//   - While no usable set is held after a failed fetch (never fetched, or
+//     older than MaxKeyAge), or after an unknown kid found the key server
+//     failing, a background retry fetches every 1 to 5 s
+//     (jittered) until a fetch succeeds, so keys are back within seconds of
+//     the key server's return whatever the outage's length. It stops when
+//     a fetch succeeds, or after some 6 minutes without a lookup.
 //   - One fetch at a time (single-flight): concurrent lookups that need
-//     keys wait for the fetch in flight, bounded by FetchTimeout and their
-//     own context.
+//     keys wait for the fetch in flight, bounded by MaxWait and their own
+//     context; the fetch itself is bounded by FetchTimeout.
 //   - A set is fresh for its Cache-Control max-age clamped to [5 min, 24 h]
 //     (RefreshInterval when absent, 0, no-store or no-cache). After that the
 //     set keeps serving while one background fetch, detached from the
 //     request that triggered it, replaces it: requests never wait for a
 //     scheduled refresh.
 //   - A token naming a kid the set does not hold triggers a fetch only if
-//     no fetch started within Cooldown (and failures are not being backed
-//     off); otherwise it is rejected at once — it never waits for a
-//     cooldown. A token without kid, or with a kid the set holds (even if
-//     its signature is wrong), never triggers a fetch.
+//     no fetch triggered by an unknown kid started within Cooldown (and
+//     failures are not being backed off); otherwise it gets an answer at
+//     once — it never waits for a cooldown. The answer is "no key" (an
+//     invalid signature) only when the last fetch succeeded; when the
+//     fetch, or the last one, failed it is authgate.ErrUnavailable: the
+//     key server could not be asked. A token without kid, or with a kid
+//     the set holds (even if its signature is wrong), never triggers a
+//     fetch. After such a failure the background retry below runs until a
+//     fetch succeeds, so a kid published during an outage verifies within
+//     seconds of the key server's return.
 //   - While fetching fails (transport errors, non-200 answers, redirects,
 //     bodies over 256 KiB, garbage, a set with no usable key) the last good
 //     set keeps verifying until it is MaxKeyAge old; then lookups fail with
@@ -126,11 +157,13 @@ type RemoteKeySet struct {
 	parse    func([]byte) ([]Key, int, error)
 	refresh  time.Duration
 	cooldown time.Duration
+	maxWait  time.Duration
+	waited   error // the cause of a lookup that ran out of MaxWait
 	logger   *slog.Logger
+	failures *remote.FailureLog
 
 	keys       *remote.Cache[*StaticKeySet]
-	discovery  *remote.Cache[string] // nil when URL is configured
-	discovered atomic.Pointer[string]
+	discovered atomic.Pointer[string] // the jwks_uri, once discovered
 }
 
 // NewRemoteKeySet validates cfg and returns a RemoteKeySet. It does no
@@ -150,6 +183,7 @@ func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
 		parse:    cfg.Parse,
 		refresh:  cmp.Or(cfg.RefreshInterval, DefaultRefreshInterval),
 		cooldown: cmp.Or(cfg.Cooldown, DefaultCooldown),
+		maxWait:  cmp.Or(cfg.MaxWait, DefaultMaxWait),
 		logger:   cfg.Logger,
 	}
 	switch {
@@ -190,61 +224,65 @@ func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
 		return fail("MaxKeyAge %v outside [5m, 168h]", maxAge)
 	case timeout < 0 || timeout > 30*time.Second:
 		return fail("FetchTimeout %v outside (0, 30s]", timeout)
+	case s.maxWait < 0 || s.maxWait > MaxMaxWait:
+		return fail("MaxWait %v outside (0, %v]", s.maxWait, MaxMaxWait)
 	}
 	s.client = remote.Client(cfg.HTTPClient, timeout)
-	opts := remote.Options{Now: cfg.Now, Timeout: timeout, MaxStale: maxAge, OnError: s.logFailure}
-	s.keys = remote.New(s.fetch, opts)
+	s.waited = fmt.Errorf("no key material within MaxWait (%v): %w", s.maxWait, context.DeadlineExceeded)
+	s.failures = remote.NewFailureLog(cfg.Logger, "authgate: key set fetch", name, cfg.Now)
+	fetchTimeout := timeout
 	if s.url == "" {
-		opts.MaxStale = 0 // a discovered jwks_uri is kept for the process
-		s.discovery = remote.New(s.discover, opts)
+		fetchTimeout = 2 * timeout // discovery, then the key set
 	}
+	s.keys = remote.New(s.fetch, remote.Options{Now: cfg.Now, Timeout: fetchTimeout, MaxStale: maxAge, OnError: s.failures.Log})
 	return s, nil
 }
 
 // VerificationKeys implements KeySet; see RemoteKeySet for when it fetches.
 // It returns an error wrapping authgate.ErrUnavailable when no usable key
-// set can be had (never fetched, failing, older than MaxKeyAge), or when
-// ctx ends while waiting for a fetch.
+// set can be had (never fetched, failing, older than MaxKeyAge), when a
+// kid the set does not hold cannot be looked up because fetching fails,
+// and when MaxWait passes or ctx ends while waiting for a fetch.
 func (s *RemoteKeySet) VerificationKeys(ctx context.Context, kid, alg string) ([]Key, error) {
-	if err := s.discoverOnce(ctx); err != nil {
-		return nil, err
+	set, ok := s.keys.Cached(ctx)
+	if ok && (kid == "" || set.byID[kid] != nil) {
+		return set.VerificationKeys(ctx, kid, alg)
 	}
-	set, err := s.keys.Get(ctx)
-	if err != nil {
-		return nil, s.unavailable(err)
-	}
-	if kid == "" || set.byID[kid] != nil {
+	// From here on the lookup may wait: at most MaxWait in all.
+	ctx, cancel := context.WithTimeoutCause(ctx, s.maxWait, s.waited)
+	defer cancel()
+	if !ok {
+		var err error
+		if set, err = s.keys.Get(ctx); err != nil {
+			return nil, s.unavailable(err)
+		}
+		// The set was fetched while this lookup waited: a kid it does not
+		// hold is unknown to the key server now, without a second fetch.
 		return set.VerificationKeys(ctx, kid, alg)
 	}
 	fresh, ok, err := s.keys.Refresh(ctx, s.cooldown)
-	switch {
-	case ok:
+	if ok {
 		return fresh.VerificationKeys(ctx, kid, alg)
-	case err != nil && ctx.Err() != nil:
-		return nil, s.unavailable(err)
 	}
-	// A background refresh may have replaced the set between Get and
-	// Refresh (and started the cooldown): the kid may be in the new set.
-	if cur, have := s.keys.Peek(); have && cur != set {
+	// A background refresh may have replaced the set between Cached and
+	// Refresh (and the kid may be in the new set).
+	if cur, have := s.keys.Peek(); have && cur != set && cur.byID[kid] != nil {
 		return cur.VerificationKeys(ctx, kid, alg)
 	}
-	return nil, nil // unknown kid, cooling down or refetch failed: no key
+	if err != nil {
+		// The key server could not be asked about this kid: the token
+		// may well be valid.
+		return nil, s.unavailable(fmt.Errorf("unknown key id not looked up: %w", err))
+	}
+	return nil, nil // unknown kid in a current set, or cooling down: no key
 }
 
 // Prefetch fetches the key set now (after discovery, when configured) and
 // waits for it until ctx is done: call it at start-up to warm the cache and
 // to see configuration errors early. It ignores the backoff of earlier
-// failures but still shares a fetch in flight. Its error wraps
-// authgate.ErrUnavailable.
+// failures but still shares a fetch in flight, and starts no unknown-kid
+// cooldown. Its error wraps authgate.ErrUnavailable.
 func (s *RemoteKeySet) Prefetch(ctx context.Context) error {
-	if s.discovery != nil && s.discovered.Load() == nil {
-		if err := s.discovery.Prefetch(ctx); err != nil {
-			return s.unavailable(err)
-		}
-		if u, ok := s.discovery.Peek(); ok {
-			s.discovered.Store(&u)
-		}
-	}
 	if err := s.keys.Prefetch(ctx); err != nil {
 		return s.unavailable(err)
 	}
@@ -263,22 +301,12 @@ func (s *RemoteKeySet) URL() string {
 	return ""
 }
 
-func (s *RemoteKeySet) discoverOnce(ctx context.Context) error {
-	if s.discovery == nil || s.discovered.Load() != nil {
-		return nil
-	}
-	u, err := s.discovery.Get(ctx)
-	if err != nil {
-		return s.unavailable(err)
-	}
-	s.discovered.Store(&u)
-	return nil
-}
-
-func (s *RemoteKeySet) discover(ctx context.Context) (string, time.Duration, error) {
+// discover finds the key set's address in the issuer's discovery document
+// and keeps it for the process.
+func (s *RemoteKeySet) discover(ctx context.Context) (string, error) {
 	md, err := discover(ctx, s.client, s.issuer)
 	if err != nil {
-		return "", 0, err
+		return "", err
 	}
 	if s.logger != nil {
 		iss, _ := url.Parse(s.issuer)
@@ -287,14 +315,19 @@ func (s *RemoteKeySet) discover(ctx context.Context) (string, time.Duration, err
 			s.logger.Info("authgate: discovered key set on another host", "provider", s.name, "issuer", s.issuer, "jwks_uri", md.JWKSURI)
 		}
 	}
-	return md.JWKSURI, 0, nil
+	s.discovered.Store(&md.JWKSURI)
+	return md.JWKSURI, nil
 }
 
-// fetch fetches, parses and binds the key set.
+// fetch discovers the key set's address when it is not known yet, then
+// fetches, parses and binds the key set. The cache runs one at a time.
 func (s *RemoteKeySet) fetch(ctx context.Context) (*StaticKeySet, time.Duration, error) {
 	u := s.URL()
 	if u == "" {
-		return nil, 0, errors.New("key set URL not discovered yet")
+		var err error
+		if u, err = s.discover(ctx); err != nil {
+			return nil, 0, err
+		}
 	}
 	body, header, err := remote.Get(ctx, s.client, u)
 	if err != nil {
@@ -319,13 +352,8 @@ func (s *RemoteKeySet) fetch(ctx context.Context) (*StaticKeySet, time.Duration,
 	if len(bound) == 0 {
 		return nil, 0, fmt.Errorf("key set from %s has no usable key (%d skipped)", u, skipped)
 	}
+	s.failures.Recovered()
 	return newStaticKeySet(bound), remote.MaxAge(header, s.refresh, MinRefreshInterval, MaxRefreshInterval), nil
-}
-
-func (s *RemoteKeySet) logFailure(err error) {
-	if s.logger != nil {
-		s.logger.Warn("authgate: key set fetch failed", "provider", s.name, "err", err)
-	}
 }
 
 func (s *RemoteKeySet) unavailable(err error) error {

@@ -3,6 +3,7 @@ package providers_test
 import (
 	"context"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -189,3 +190,74 @@ func verify(v *providers.Verifier, tok string) error {
 }
 
 func base64RawURL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// downServer serves a handler on a fixed loopback address and can go down
+// (connections refused) and come back on the same address.
+type downServer struct {
+	t       testing.TB
+	addr    string
+	URL     string
+	handler http.Handler
+
+	mu  sync.Mutex
+	srv *http.Server
+}
+
+func newDownServer(t testing.TB, h http.Handler) *downServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &downServer{t: t, addr: ln.Addr().String(), URL: "http://" + ln.Addr().String(), handler: h}
+	d.serve(ln)
+	t.Cleanup(d.down)
+	return d
+}
+
+func (d *downServer) serve(ln net.Listener) {
+	srv := &http.Server{Handler: d.handler}
+	d.mu.Lock()
+	d.srv = srv
+	d.mu.Unlock()
+	go srv.Serve(ln)
+}
+
+// down closes the listener and every connection.
+func (d *downServer) down() {
+	d.mu.Lock()
+	srv := d.srv
+	d.srv = nil
+	d.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// up listens again on the same address.
+func (d *downServer) up() {
+	d.t.Helper()
+	var ln net.Listener
+	var err error
+	for range 100 { // the port may linger for a moment
+		if ln, err = net.Listen("tcp", d.addr); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		d.t.Fatalf("listening again on %s: %v", d.addr, err)
+	}
+	d.serve(ln)
+}
+
+// hang makes srv's answers wait until release is closed or the request
+// ends.
+func hang(srv *keyServer, release <-chan struct{}) {
+	srv.setHandler(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+}

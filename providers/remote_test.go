@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
@@ -129,8 +131,15 @@ func TestRemoteKeySetPeriodicRefreshRemovesKeys(t *testing.T) {
 		t.Fatalf("Verify(k1) while refreshing = %v, want the old set to serve", err)
 	}
 	eventually(t, "k1 to stop verifying", func() bool { return errors.Is(verify(v, k1), authgate.ErrInvalidSignature) })
-	if n := srv.hits.Load(); n != 2 {
-		t.Fatalf("fetches = %d, want 2", n)
+	// The scheduled refresh started no unknown-kid cooldown: the first
+	// token naming the removed k1 refetched once, the next ones did not.
+	for range 10 {
+		if err := verify(v, k1); !errors.Is(err, authgate.ErrInvalidSignature) {
+			t.Fatalf("Verify(k1) after removal = %v, want ErrInvalidSignature", err)
+		}
+	}
+	if n := srv.hits.Load(); n != 3 {
+		t.Fatalf("fetches = %d, want 3 (first, scheduled, one unknown kid)", n)
 	}
 }
 
@@ -180,7 +189,8 @@ func TestRemoteKeySetCacheControl(t *testing.T) {
 }
 
 // TestRemoteKeySetOutageAfterWarmUp: last good keys until MaxKeyAge, then
-// 503 (146); new kids are rejected meanwhile; retries are backed off.
+// 503 (146); new kids are 503 meanwhile (the key server cannot be asked
+// about them); retries are backed off.
 func TestRemoteKeySetOutageAfterWarmUp(t *testing.T) {
 	srv := newKeyServer(t, set("k1"))
 	clk := newClock()
@@ -198,8 +208,8 @@ func TestRemoteKeySetOutageAfterWarmUp(t *testing.T) {
 		if err := verify(v, k1); err != nil {
 			t.Fatalf("after %d min of outage: Verify(k1) = %v, want the last good key", step+1, err)
 		}
-		if err := verify(v, k2); !errors.Is(err, authgate.ErrInvalidSignature) {
-			t.Fatalf("after %d min of outage: Verify(k2) = %v, want ErrInvalidSignature", step+1, err)
+		if err := verify(v, k2); !errors.Is(err, authgate.ErrUnavailable) || errors.Is(err, authgate.ErrInvalidCredentials) {
+			t.Fatalf("after %d min of outage: Verify(k2) = %v, want ErrUnavailable only", step+1, err)
 		}
 		if step%60 == 0 {
 			// Let the background refresh finish so the next minute can
@@ -270,7 +280,7 @@ func TestRemoteKeySetConnectionRefused(t *testing.T) {
 
 // TestRemoteKeySetBadAnswers runs every failure mode (147–151) cold and
 // after a good set: cold → 503; warm → last good key verifies, the kid the
-// bad answer might have named does not (164).
+// bad answer might have named is 503, never accepted (164).
 func TestRemoteKeySetBadAnswers(t *testing.T) {
 	redirectTarget := newKeyServer(t, set("k1", "k2"))
 	huge := append([]byte(`{"pad":"`), bytes.Repeat([]byte("a"), 10<<20)...)
@@ -349,8 +359,8 @@ func TestRemoteKeySetBadAnswers(t *testing.T) {
 			}
 			srv.setHandler(tc.handler)
 			clk.Advance(time.Minute) // past the cooldown: k2 forces a fetch
-			if err := verify(v, k2); !errors.Is(err, authgate.ErrInvalidSignature) {
-				t.Fatalf("warm: Verify(k2) = %v, want ErrInvalidSignature", err)
+			if err := verify(v, k2); !errors.Is(err, authgate.ErrUnavailable) || errors.Is(err, authgate.ErrInvalidCredentials) {
+				t.Fatalf("warm: Verify(k2) = %v, want ErrUnavailable only", err)
 			}
 			if err := verify(v, k1); err != nil {
 				t.Fatalf("warm: Verify(k1) after a bad answer = %v, want the last good key", err)
@@ -437,8 +447,8 @@ func TestRemoteKeySetSlow(t *testing.T) {
 	clk.Advance(time.Minute)
 
 	start := time.Now()
-	if err := verify(v, k2); !errors.Is(err, authgate.ErrInvalidSignature) {
-		t.Fatalf("Verify(unknown kid) against a hung endpoint = %v, want ErrInvalidSignature", err)
+	if err := verify(v, k2); !errors.Is(err, authgate.ErrUnavailable) {
+		t.Fatalf("Verify(unknown kid) against a hung endpoint = %v, want ErrUnavailable", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("Verify(unknown kid) took %v, want about the 200 ms fetch timeout", d)
@@ -698,4 +708,436 @@ func TestRemoteKeySetNoLeak(t *testing.T) {
 	eventually(t, "fetches", func() bool { return srv.hits.Load() >= 10 })
 	srv.Close()
 	checkNoLeak(t, base)
+}
+
+// TestRemoteKeySetNewKidDuringOutage: with the key server failing after
+// warm-up, a token naming a kid published since the last fetch is 503 —
+// whether its refetch fails, is backed off or is cooling down after a
+// failure — never "no key" (401); known kids keep verifying; once the
+// server is back the new kid verifies, and a kid it does not publish is
+// 401.
+func TestRemoteKeySetNewKidDuringOutage(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault func(srv *keyServer, down *downServer, release chan struct{})
+		heal  func(srv *keyServer, down *downServer)
+	}{
+		{"connection refused", func(_ *keyServer, d *downServer, _ chan struct{}) { d.down() }, func(_ *keyServer, d *downServer) { d.up() }},
+		{"500", func(s *keyServer, _ *downServer, _ chan struct{}) {
+			s.setHandler(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusInternalServerError) })
+		}, nil},
+		{"hang", func(s *keyServer, _ *downServer, release chan struct{}) { hang(s, release) }, nil},
+		{"garbage", func(s *keyServer, _ *downServer, _ chan struct{}) {
+			s.setHandler(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>maintenance</html>")) })
+		}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newKeyServer(t, set("k1"))
+			down := newDownServer(t, srv.Config.Handler)
+			release := make(chan struct{})
+			defer close(release)
+			clk := newClock()
+			v, ks := newRemote(t, down.URL, clk, func(c *providers.RemoteKeySetConfig) { c.FetchTimeout = 200 * time.Millisecond })
+			if err := ks.Prefetch(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			exp := func(c map[string]any) { c["exp"] = clk.Now().Add(48 * time.Hour).Unix() }
+			k1 := token(clk, "RS256", "k1", "k1", exp)
+			k2 := token(clk, "RS256", "k2", "k2", exp)
+			tc.fault(srv, down, release)
+			srv.set(set("k1", "k2"), "") // published, but not reachable
+			tc.fault(srv, down, release)
+
+			for _, step := range []struct {
+				name    string
+				advance time.Duration
+			}{
+				{"refetch fails", 0},
+				{"backed off", 100 * time.Millisecond},
+				{"cooling down after a failure", 5 * time.Second},
+				{"next refetch fails", 31 * time.Second},
+			} {
+				clk.Advance(step.advance)
+				err := verify(v, k2)
+				if !errors.Is(err, authgate.ErrUnavailable) || errors.Is(err, authgate.ErrInvalidCredentials) || authgate.StatusCode(err) != http.StatusServiceUnavailable {
+					t.Fatalf("%s: Verify(new kid) = %v (status %d), want ErrUnavailable (503)", step.name, err, authgate.StatusCode(err))
+				}
+				if err := verify(v, k1); err != nil {
+					t.Fatalf("%s: Verify(known kid) = %v, want the last good key", step.name, err)
+				}
+			}
+
+			if tc.heal != nil {
+				tc.heal(srv, down)
+			}
+			srv.set(set("k1", "k2"), "")
+			clk.Advance(31 * time.Second) // past the backoff and the cooldown
+			if err := verify(v, k2); err != nil {
+				t.Fatalf("Verify(new kid) after recovery = %v, want nil", err)
+			}
+			clk.Advance(31 * time.Second)
+			if err := verify(v, token(clk, "RS256", "k9", "k9", nil)); !errors.Is(err, authgate.ErrInvalidSignature) {
+				t.Fatalf("Verify(kid the healthy server does not publish) = %v, want ErrInvalidSignature", err)
+			}
+		})
+	}
+}
+
+// TestRemoteKeySetRotationAfterFetch: a key published right after the
+// start-up prefetch, the first lookup or a scheduled refresh verifies at
+// once with one fetch (none of them starts the unknown-kid cooldown); the
+// fetch it caused does start it.
+func TestRemoteKeySetRotationAfterFetch(t *testing.T) {
+	tests := []struct {
+		name string
+		warm func(t *testing.T, clk *fakeClock, srv *keyServer, v *providers.Verifier, ks *providers.RemoteKeySet)
+	}{
+		{"prefetch", func(t *testing.T, _ *fakeClock, _ *keyServer, _ *providers.Verifier, ks *providers.RemoteKeySet) {
+			if err := ks.Prefetch(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"first lookup", func(t *testing.T, clk *fakeClock, _ *keyServer, v *providers.Verifier, _ *providers.RemoteKeySet) {
+			if err := verify(v, token(clk, "RS256", "k1", "k1", nil)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"scheduled refresh", func(t *testing.T, clk *fakeClock, srv *keyServer, v *providers.Verifier, _ *providers.RemoteKeySet) {
+			if err := verify(v, token(clk, "RS256", "k1", "k1", nil)); err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(time.Hour + time.Second)
+			if err := verify(v, token(clk, "RS256", "k1", "k1", nil)); err != nil { // starts the refresh
+				t.Fatal(err)
+			}
+			eventually(t, "the scheduled refresh", func() bool { return srv.hits.Load() == 2 })
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newKeyServer(t, set("k1"))
+			clk := newClock()
+			v, ks := newRemote(t, srv.URL, clk, nil) // cooldown 30 s
+			tc.warm(t, clk, srv, v, ks)
+			fetches := srv.hits.Load()
+
+			srv.set(set("k1", "k2"), "")
+			clk.Advance(time.Second)
+			if err := verify(v, token(clk, "RS256", "k2", "k2", nil)); err != nil {
+				t.Fatalf("Verify(k2) 1 s after the %s = %v, want nil", tc.name, err)
+			}
+			if n := srv.hits.Load() - fetches; n != 1 {
+				t.Fatalf("fetches for k2 = %d, want 1", n)
+			}
+			// The unknown-kid cooldown still holds for the next new kid.
+			srv.set(set("k1", "k2", "k3"), "")
+			clk.Advance(time.Second)
+			if err := verify(v, token(clk, "RS256", "k3", "k3", nil)); !errors.Is(err, authgate.ErrInvalidSignature) {
+				t.Fatalf("Verify(k3) within the cooldown = %v, want ErrInvalidSignature", err)
+			}
+			if n := srv.hits.Load() - fetches; n != 1 {
+				t.Fatalf("fetches = %d, want 1 (cooldown)", n)
+			}
+		})
+	}
+}
+
+// TestRemoteKeySetBackgroundRetry: while no usable key set is held (cold
+// start, or keys older than MaxKeyAge), keys come back within seconds of
+// the key server's return with no request and no clock movement: a
+// background retry fetches them.
+func TestRemoteKeySetBackgroundRetry(t *testing.T) {
+	tests := []struct {
+		name string
+		warm bool
+	}{{"cold", false}, {"past MaxKeyAge", true}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newKeyServer(t, set("k1"))
+			down := newDownServer(t, srv.Config.Handler)
+			clk := newClock()
+			v, ks := newRemote(t, down.URL, clk, nil)
+			exp := func(c map[string]any) { c["exp"] = clk.Now().Add(48 * time.Hour).Unix() }
+			k1 := token(clk, "RS256", "k1", "k1", exp)
+			if tc.warm {
+				if err := ks.Prefetch(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			down.down()
+			clk.Advance(25 * time.Hour) // past MaxKeyAge (24 h)
+			if err := verify(v, k1); !errors.Is(err, authgate.ErrUnavailable) {
+				t.Fatalf("Verify with the key server down = %v, want ErrUnavailable", err)
+			}
+			fetches := srv.hits.Load()
+			down.up()
+			start := time.Now()
+			eventually(t, "the background retry", func() bool { return srv.hits.Load() > fetches })
+			if d := time.Since(start); d > remoteMaxRetry+time.Second {
+				t.Fatalf("keys fetched %v after the server's return, want within %v", d, remoteMaxRetry)
+			}
+			eventually(t, "the fetched keys", func() bool { _, ok := peek(ks); return ok })
+			if err := verify(v, k1); err != nil {
+				t.Fatalf("Verify after the background retry = %v, want nil", err)
+			}
+		})
+	}
+}
+
+// remoteMaxRetry is the longest wait between two background retries.
+const remoteMaxRetry = 5 * time.Second
+
+// peek reports whether ks holds a usable set, asking for a kid-less key
+// of an algorithm it has no key for: it never fetches and never waits.
+func peek(ks *providers.RemoteKeySet) ([]providers.Key, bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a lookup that would wait fails at once
+	keys, err := ks.VerificationKeys(ctx, "", providers.RS256)
+	return keys, err == nil
+}
+
+// TestRemoteKeySetMaxWait: a hanging key server costs a request MaxWait at
+// most — discovery and key set together, and for a refetch another
+// request started — then 503; the default is well under one fetch
+// timeout.
+func TestRemoteKeySetMaxWait(t *testing.T) {
+	t.Run("cold, default", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		srv := newKeyServer(t, nil)
+		hang(srv, release)
+		clk := newClock()
+		v, _ := newRemote(t, srv.URL, clk, func(c *providers.RemoteKeySetConfig) { c.FetchTimeout = 10 * time.Second })
+		start := time.Now()
+		err := verify(v, token(clk, "RS256", "k1", "k1", nil))
+		d := time.Since(start)
+		if !errors.Is(err, authgate.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Verify against a hanging key server = %v, want ErrUnavailable wrapping DeadlineExceeded", err)
+		}
+		if d < providers.DefaultMaxWait-100*time.Millisecond || d > providers.DefaultMaxWait+time.Second {
+			t.Fatalf("Verify waited %v, want about DefaultMaxWait (%v)", d, providers.DefaultMaxWait)
+		}
+	})
+	t.Run("discovery and keys together", func(t *testing.T) {
+		release := make(chan struct{})
+		var issuer string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/.well-known/openid-configuration" {
+				time.Sleep(300 * time.Millisecond)
+				w.Write([]byte(`{"issuer":"` + issuer + `","jwks_uri":"` + issuer + `/keys"}`))
+				return
+			}
+			select { // the key set hangs
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}))
+		defer srv.Close()
+		defer close(release) // before Close, which waits for the handlers
+		issuer = srv.URL
+		ks, err := providers.NewRemoteKeySet(providers.RemoteKeySetConfig{
+			Issuer: issuer, Algorithms: []string{providers.RS256}, MaxWait: 500 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err = ks.VerificationKeys(t.Context(), "k1", providers.RS256)
+		d := time.Since(start)
+		if !errors.Is(err, authgate.ErrUnavailable) {
+			t.Fatalf("VerificationKeys = %v, want ErrUnavailable", err)
+		}
+		if d < 450*time.Millisecond || d > 750*time.Millisecond {
+			t.Fatalf("VerificationKeys waited %v, want about MaxWait (500ms) for discovery and keys together", d)
+		}
+	})
+	t.Run("someone else's unknown-kid refetch", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		srv := newKeyServer(t, set("k1"))
+		clk := newClock()
+		v, ks := newRemote(t, srv.URL, clk, func(c *providers.RemoteKeySetConfig) {
+			c.FetchTimeout = 5 * time.Second
+			c.MaxWait = 300 * time.Millisecond
+		})
+		if err := ks.Prefetch(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		hang(srv, release)
+		clk.Advance(time.Minute)
+		first := make(chan error, 1)
+		go func() { first <- verify(v, token(clk, "RS256", "k2", "k2", nil)) }()
+		eventually(t, "the refetch to start", func() bool { return srv.hits.Load() == 2 })
+		start := time.Now()
+		err := verify(v, token(clk, "RS256", "k3", "k3", nil))
+		d := time.Since(start)
+		if !errors.Is(err, authgate.ErrUnavailable) || errors.Is(err, authgate.ErrInvalidCredentials) {
+			t.Fatalf("Verify(second new kid) = %v, want ErrUnavailable only", err)
+		}
+		if d > 600*time.Millisecond {
+			t.Fatalf("Verify(second new kid) waited %v for another request's refetch, want at most MaxWait (300ms)", d)
+		}
+		if err := <-first; !errors.Is(err, authgate.ErrUnavailable) {
+			t.Fatalf("Verify(first new kid) = %v, want ErrUnavailable", err)
+		}
+		if err := verify(v, token(clk, "RS256", "k1", "k1", nil)); err != nil {
+			t.Fatalf("Verify(known kid) during the refetch = %v, want nil", err)
+		}
+		if n := srv.hits.Load(); n != 2 {
+			t.Fatalf("fetches = %d, want 2 (one refetch for both kids)", n)
+		}
+	})
+}
+
+func TestRemoteKeySetMaxWaitBounds(t *testing.T) {
+	for _, tc := range []struct {
+		maxWait time.Duration
+		wantErr bool
+	}{{0, false}, {time.Millisecond, false}, {providers.MaxMaxWait, false}, {-time.Second, true}, {providers.MaxMaxWait + 1, true}} {
+		t.Run(tc.maxWait.String(), func(t *testing.T) {
+			_, err := providers.NewRemoteKeySet(providers.RemoteKeySetConfig{URL: "https://idp.example/jwks", Algorithms: []string{providers.RS256}, MaxWait: tc.maxWait})
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("NewRemoteKeySet(MaxWait %v) = %v, want error %v", tc.maxWait, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestRemoteKeySetFailureLog: a failed fetch is logged with its cause; the
+// same failure is logged once per 10 s with a count of the repeats; a
+// recovery is logged once; nothing logged carries a token.
+func TestRemoteKeySetFailureLog(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv := newKeyServer(t, set("k1"))
+	srv.setHandler(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	clk := newClock()
+	v, ks := newRemote(t, srv.URL, clk, func(c *providers.RemoteKeySetConfig) { c.Logger = logger })
+	tok := token(clk, "RS256", "k1", "k1", nil)
+	verify(v, tok)
+	for range 19 {
+		clk.Advance(100 * time.Millisecond)
+		ks.Prefetch(t.Context()) // ignores the backoff: one failed fetch each
+	}
+	lines := buf.lines()
+	if len(lines) != 1 {
+		t.Fatalf("log after 20 identical failures in 2 s = %d lines, want 1:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	if !strings.Contains(lines[0], `"level":"WARN"`) || !strings.Contains(lines[0], "status 503") || !strings.Contains(lines[0], `"provider":"remote"`) {
+		t.Fatalf("log line = %s, want a WARN naming the provider and the cause", lines[0])
+	}
+	clk.Advance(10 * time.Second)
+	ks.Prefetch(t.Context())
+	lines = buf.lines()
+	var second struct{ Repeated int }
+	if len(lines) == 2 {
+		json.Unmarshal([]byte(lines[1]), &second)
+	}
+	// 19 repeats, give or take the background retry's fetches, which
+	// fail the same way (or are joined by a Prefetch).
+	if len(lines) != 2 || second.Repeated < 15 || second.Repeated > 22 {
+		t.Fatalf("log 10 s later = %d lines, want a 2nd with about 19 repeats:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	srv.set(set("k1"), "")
+	if err := ks.Prefetch(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	lines = buf.lines()
+	if len(lines) != 3 || !strings.Contains(lines[2], `"level":"INFO"`) || !strings.Contains(lines[2], "recovered") {
+		t.Fatalf("log after recovery = %d lines, want a 3rd saying recovered:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	for _, l := range lines {
+		if strings.Contains(l, tok) || len(l) > 1024 {
+			t.Fatalf("log line carries the token or is unbounded: %s", l)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger written from several
+// goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) lines() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := strings.TrimSpace(b.buf.String())
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// TestRemoteDocumentMaxWait: a hanging document server costs a lookup
+// DefaultMaxWait, not the 5 s fetch timeout; the fetch goes on and serves
+// later lookups.
+func TestRemoteDocumentMaxWait(t *testing.T) {
+	release := make(chan struct{})
+	srv := newKeyServer(t, nil)
+	srv.setHandler(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Write([]byte(`{"n":7}`))
+	})
+	doc, err := providers.NewRemoteDocument(providers.RemoteDocumentConfig[string]{
+		Name: "doc", URL: srv.URL,
+		Parse:  func(b []byte) (string, time.Duration, error) { return string(b), 0, nil },
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = doc.Get(t.Context())
+	d := time.Since(start)
+	if !errors.Is(err, authgate.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get against a hanging server = %v, want ErrUnavailable wrapping DeadlineExceeded", err)
+	}
+	if d < providers.DefaultMaxWait-100*time.Millisecond || d > providers.DefaultMaxWait+time.Second {
+		t.Fatalf("Get waited %v, want about DefaultMaxWait (%v)", d, providers.DefaultMaxWait)
+	}
+	close(release) // the fetch in flight answers now
+	eventually(t, "the fetch to fill the document", func() bool { v, err := doc.Get(t.Context()); return err == nil && v == `{"n":7}` })
+	if n := srv.hits.Load(); n != 1 {
+		t.Fatalf("fetches = %d, want 1 (the one the first lookup started)", n)
+	}
+	if _, err := providers.NewRemoteDocument(providers.RemoteDocumentConfig[string]{
+		URL: srv.URL, Parse: func(b []byte) (string, time.Duration, error) { return "", 0, nil }, MaxWait: time.Hour,
+	}); err == nil {
+		t.Fatal("NewRemoteDocument(MaxWait 1h) = nil error, want out of bounds")
+	}
+}
+
+// TestRemoteKeySetNewKidAfterOutage: a kid published during an outage
+// verifies within seconds of the key server's return, although its
+// refetch failed and the unknown-kid cooldown has not passed (the clock
+// does not move): the background retry fetched it.
+func TestRemoteKeySetNewKidAfterOutage(t *testing.T) {
+	srv := newKeyServer(t, set("k1"))
+	down := newDownServer(t, srv.Config.Handler)
+	clk := newClock()
+	v, ks := newRemote(t, down.URL, clk, nil)
+	if err := ks.Prefetch(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	down.down()
+	srv.set(set("k1", "k2"), "")
+	k2 := token(clk, "RS256", "k2", "k2", nil)
+	if err := verify(v, k2); !errors.Is(err, authgate.ErrUnavailable) {
+		t.Fatalf("Verify(new kid) with the server down = %v, want ErrUnavailable", err)
+	}
+	down.up()
+	start := time.Now()
+	eventually(t, "the new kid to verify", func() bool { return verify(v, k2) == nil })
+	if d := time.Since(start); d > remoteMaxRetry+time.Second {
+		t.Fatalf("new kid verified %v after the server's return, want within %v", d, remoteMaxRetry)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -15,10 +16,25 @@ const (
 	MaxBackoff = time.Minute
 )
 
+// Background retry bounds while no usable value is held: the first retry
+// comes 1–2 s after the failure, the next 2–3 s, then every 4–5 s (each
+// delay jittered by up to MinRetry), so that a document comes back within
+// MaxRetry of its server's return whatever the outage's length.
+const (
+	MinRetry = time.Second
+	MaxRetry = 5 * time.Second
+)
+
+// retryIdle is how many background retries in a row may pass without a
+// lookup before the retry stops (some 6 minutes): a Cache nobody asks is
+// left alone, and the next lookup starts the retry again.
+const retryIdle = 120
+
 // Options configures a Cache.
 type Options struct {
 	// Now is the clock (default time.Now). It decides freshness, cooldowns
-	// and backoff; the fetch timeout runs on real time.
+	// and backoff; the fetch timeout and the background retry's waits run
+	// on real time.
 	Now func() time.Time
 	// Timeout bounds one fetch (default DefaultTimeout). The fetch runs
 	// detached from the cancellation of the request that started it.
@@ -29,32 +45,41 @@ type Options struct {
 	// OnError, if set, is called (outside any lock) with every failed
 	// fetch's error.
 	OnError func(error)
+	// After replaces time.After for the background retry's waits (tests).
+	After func(time.Duration) <-chan time.Time
 }
 
 // Cache holds the last good value of one remote document and refreshes it:
 // at most one fetch is in flight at any time (single-flight), a value whose
 // freshness lifetime is over is still served while a background fetch
 // replaces it, failed fetches are retried with exponential backoff, and the
-// last good value is served until it is MaxStale old. It is safe for
+// last good value is served until it is MaxStale old. While no usable value
+// is held after a failure, or Refresh is refused because the last fetch
+// failed, a background retry fetches every MinRetry to MaxRetry (jittered)
+// until one succeeds, without waiting for lookups to come. It is safe for
 // concurrent use and starts no goroutine except to run a fetch, which ends
-// with the fetch.
+// with the fetch, and that retry, which ends when a fetch succeeds or
+// nobody has asked for the value in retryIdle retries.
 type Cache[T any] struct {
 	fetch    func(ctx context.Context) (T, time.Duration, error)
 	now      func() time.Time
+	after    func(time.Duration) <-chan time.Time
 	timeout  time.Duration
 	maxStale time.Duration
 	onError  func(error)
 
-	mu        sync.Mutex
-	val       T
-	have      bool
-	fetchedAt time.Time
-	refreshAt time.Time // zero: never
-	lastStart time.Time
-	retryAt   time.Time
-	failures  int
-	lastErr   error
-	call      *call[T]
+	mu          sync.Mutex
+	val         T
+	have        bool
+	fetchedAt   time.Time
+	refreshAt   time.Time // zero: never
+	lastRefresh time.Time // start of the last fetch Refresh started
+	retryAt     time.Time
+	failures    int
+	lastErr     error
+	call        *call[T]
+	retryStop   chan struct{} // non-nil while the background retry runs
+	asked       bool          // a lookup came since the retry's last attempt
 }
 
 type call[T any] struct {
@@ -63,16 +88,20 @@ type call[T any] struct {
 	err  error
 }
 
-// ErrBackoff is wrapped by Get's error while failed fetches are backed off.
+// ErrBackoff is wrapped by the error of Get and Refresh while failed
+// fetches are backed off.
 var ErrBackoff = errors.New("previous fetch failed; backing off")
 
 // New returns a Cache filled by fetch, which returns the value and its
 // freshness lifetime (0 or less: fresh forever). Nothing is fetched until
 // the first Get, Refresh or Prefetch.
 func New[T any](fetch func(ctx context.Context) (T, time.Duration, error), o Options) *Cache[T] {
-	c := &Cache[T]{fetch: fetch, now: o.Now, timeout: o.Timeout, maxStale: o.MaxStale, onError: o.OnError}
+	c := &Cache[T]{fetch: fetch, now: o.Now, after: o.After, timeout: o.Timeout, maxStale: o.MaxStale, onError: o.OnError}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.after == nil {
+		c.after = time.After
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -80,26 +109,48 @@ func New[T any](fetch func(ctx context.Context) (T, time.Duration, error), o Opt
 	return c
 }
 
-// Get returns the cached value while it is usable (younger than MaxStale),
-// starting a background refresh when its freshness lifetime is over; it
-// does not wait for that refresh. With no usable value it waits for a
-// fetch (joining the one in flight, or starting one) until the fetch ends
-// or ctx is done — except while failures are backed off, when it returns
-// an error wrapping ErrBackoff at once.
+// Cached returns the cached value while it is usable (younger than
+// MaxStale), starting a background refresh when its freshness lifetime is
+// over. It never waits: ok is false when no usable value is held.
+func (c *Cache[T]) Cached(ctx context.Context) (v T, ok bool) {
+	c.mu.Lock()
+	v, ok = c.cachedLocked(ctx, c.now())
+	c.mu.Unlock()
+	return v, ok
+}
+
+func (c *Cache[T]) cachedLocked(ctx context.Context, now time.Time) (T, bool) {
+	if !c.usableLocked(now) {
+		var zero T
+		return zero, false
+	}
+	if !c.refreshAt.IsZero() && !now.Before(c.refreshAt) && c.call == nil && !now.Before(c.retryAt) {
+		c.startLocked(ctx)
+	}
+	return c.val, true
+}
+
+func (c *Cache[T]) usableLocked(now time.Time) bool {
+	return c.have && (c.maxStale <= 0 || now.Sub(c.fetchedAt) < c.maxStale)
+}
+
+// Get returns the cached value while it is usable, like Cached. With no
+// usable value it waits for a fetch (joining the one in flight, or
+// starting one) until the fetch ends or ctx is done — except while
+// failures are backed off, when it returns an error wrapping ErrBackoff at
+// once.
 func (c *Cache[T]) Get(ctx context.Context) (T, error) {
 	c.mu.Lock()
 	now := c.now()
-	if c.have && (c.maxStale <= 0 || now.Sub(c.fetchedAt) < c.maxStale) {
-		v := c.val
-		if !c.refreshAt.IsZero() && !now.Before(c.refreshAt) && c.call == nil && !now.Before(c.retryAt) {
-			c.startLocked(ctx)
-		}
+	if v, ok := c.cachedLocked(ctx, now); ok {
 		c.mu.Unlock()
 		return v, nil
 	}
+	c.asked = true
 	cl := c.call
 	if cl == nil {
 		if now.Before(c.retryAt) {
+			c.retryLocked()
 			err := fmt.Errorf("%w (next attempt in %v): %w", ErrBackoff, c.retryAt.Sub(now).Round(time.Millisecond), c.lastErr)
 			if c.have {
 				err = fmt.Errorf("last good value older than %v: %w", c.maxStale, err)
@@ -114,22 +165,42 @@ func (c *Cache[T]) Get(ctx context.Context) (T, error) {
 	return c.wait(ctx, cl)
 }
 
-// Refresh fetches the document now unless a fetch started less than
-// minInterval ago or failures are being backed off, in which case it
-// returns at once with ok false and no error: a caller never waits on a
-// cooldown. It joins a fetch in flight instead of starting another. ok is
-// true when the fetch it waited for succeeded; err is that fetch's error,
-// or the context's when ctx ended first.
+// Refresh fetches the document now unless a fetch Refresh started began
+// less than minInterval ago or failures are being backed off; scheduled
+// refreshes and Prefetch do not count against minInterval. It joins a
+// fetch in flight instead of starting another. ok is true when the fetch
+// it waited for succeeded; err is that fetch's error, or the context's
+// when ctx ended first. When it does not fetch it returns at once — a
+// caller never waits on a cooldown — with ok false and: no error when the
+// last fetch succeeded (the value held is current), an error wrapping
+// ErrBackoff and the last failure when it failed, and then the background
+// retry runs until a fetch succeeds.
 func (c *Cache[T]) Refresh(ctx context.Context, minInterval time.Duration) (v T, ok bool, err error) {
 	c.mu.Lock()
+	c.asked = true
 	cl := c.call
 	if cl == nil {
 		now := c.now()
-		if now.Before(c.retryAt) || (!c.lastStart.IsZero() && now.Sub(c.lastStart) < minInterval) {
-			c.mu.Unlock()
-			return v, false, nil
+		switch {
+		case now.Before(c.retryAt):
+			err = fmt.Errorf("%w (next attempt in %v): %w", ErrBackoff, c.retryAt.Sub(now).Round(time.Millisecond), c.lastErr)
+		case !c.lastRefresh.IsZero() && now.Sub(c.lastRefresh) < minInterval:
+			if c.failures > 0 {
+				err = fmt.Errorf("%w (cooling down for %v): %w", ErrBackoff, (minInterval - now.Sub(c.lastRefresh)).Round(time.Millisecond), c.lastErr)
+			}
+		default:
+			cl = c.startLocked(ctx)
+			c.lastRefresh = now
 		}
-		cl = c.startLocked(ctx)
+		if cl == nil {
+			if err != nil {
+				// Someone needs a fresh value and the last fetch failed:
+				// retry in the background until one succeeds.
+				c.retryLocked()
+			}
+			c.mu.Unlock()
+			return v, false, err
+		}
 	}
 	c.mu.Unlock()
 	if v, err = c.wait(ctx, cl); err != nil {
@@ -142,6 +213,7 @@ func (c *Cache[T]) Refresh(ctx context.Context, minInterval time.Duration) (v T,
 // fetch in flight), and waits for the result until ctx is done.
 func (c *Cache[T]) Prefetch(ctx context.Context) error {
 	c.mu.Lock()
+	c.asked = true
 	cl := c.call
 	if cl == nil {
 		cl = c.startLocked(ctx)
@@ -173,7 +245,6 @@ func (c *Cache[T]) wait(ctx context.Context, cl *call[T]) (T, error) {
 func (c *Cache[T]) startLocked(ctx context.Context) *call[T] {
 	cl := &call[T]{done: make(chan struct{})}
 	c.call = cl
-	c.lastStart = c.now()
 	go c.run(context.WithoutCancel(ctx), cl)
 	return cl
 }
@@ -194,11 +265,15 @@ func (c *Cache[T]) run(ctx context.Context, cl *call[T]) {
 		}
 		c.failures, c.retryAt, c.lastErr = 0, time.Time{}, nil
 		cl.val = v
+		c.stopRetryLocked()
 	} else {
 		c.failures++
 		c.retryAt = now.Add(backoff(c.failures))
 		c.lastErr = err
 		cl.err = err
+		if !c.usableLocked(now) {
+			c.retryLocked()
+		}
 	}
 	c.call = nil
 	c.mu.Unlock()
@@ -206,6 +281,72 @@ func (c *Cache[T]) run(ctx context.Context, cl *call[T]) {
 	if err != nil && c.onError != nil {
 		c.onError(err)
 	}
+}
+
+// retryLocked starts the background retry unless it runs; c.mu must be
+// held.
+func (c *Cache[T]) retryLocked() {
+	if c.retryStop != nil {
+		return
+	}
+	stop := make(chan struct{})
+	c.retryStop = stop
+	c.asked = true
+	go c.retry(stop)
+}
+
+// stopRetryLocked ends the background retry, if it runs; c.mu must be held.
+func (c *Cache[T]) stopRetryLocked() {
+	if c.retryStop != nil {
+		close(c.retryStop)
+		c.retryStop = nil
+	}
+}
+
+// retry fetches after jittered delays until a fetch succeeds (stop is
+// closed) or nobody asked for the value during retryIdle attempts. It
+// never starts a fetch while another is in flight: it waits for that one.
+func (c *Cache[T]) retry(stop chan struct{}) {
+	idle := 0
+	for attempt := 1; ; attempt++ {
+		select {
+		case <-stop:
+			return
+		case <-c.after(retryDelay(attempt)):
+		}
+		c.mu.Lock()
+		if c.retryStop != stop {
+			c.mu.Unlock()
+			return
+		}
+		if c.asked {
+			idle = 0
+		} else {
+			idle++
+		}
+		c.asked = false
+		if (c.have && c.failures == 0) || idle >= retryIdle {
+			c.stopRetryLocked()
+			c.mu.Unlock()
+			return
+		}
+		cl := c.call
+		if cl == nil {
+			cl = c.startLocked(context.Background())
+		}
+		c.mu.Unlock()
+		<-cl.done // bounded by the fetch timeout
+	}
+}
+
+// retryDelay is the wait before background retry attempt n (from 1):
+// 1–2 s, 2–3 s, then 4–5 s.
+func retryDelay(n int) time.Duration {
+	d := MaxRetry - MinRetry
+	if n < 3 {
+		d = min(d, MinRetry<<(n-1))
+	}
+	return d + rand.N(MinRetry)
 }
 
 // safeFetch turns a panic in fetch into an error: a bug in a parser must
