@@ -471,25 +471,31 @@ func TestKeyCache(t *testing.T) {
 	verify("bad signature", "id-1", "id-2", authgate.ErrInvalidSignature)
 	hits("bad signature", 1)
 
-	// Google publishes a new key: within the unknown-kid cooldown (1 min)
-	// it is refused at once; after it, one fetch finds it.
+	// Google publishes a new key: the first fetch did not start the
+	// unknown-kid cooldown, so one fetch finds it at once. That fetch
+	// starts the cooldown (1 min): a key published right after is refused
+	// until it ends, then one fetch finds it.
 	e.id.setKeys(t, map[string]*rsa.PrivateKey{"id-1": rsaKey("id-1"), "id-2": rsaKey("id-2"), "id-3": rsaKey("id-3")})
-	verify("new kid, cooling down", "id-3", "id-3", authgate.ErrInvalidSignature)
-	hits("new kid, cooling down", 1)
-	e.clock.Add(2 * time.Minute)
 	verify("new kid", "id-3", "id-3", nil)
 	hits("new kid", 2)
+	e.id.setKeys(t, map[string]*rsa.PrivateKey{"id-1": rsaKey("id-1"), "id-2": rsaKey("id-2"), "id-3": rsaKey("id-3"), "id-5": rsaKey("id-5")})
+	verify("next new kid, cooling down", "id-5", "id-5", authgate.ErrInvalidSignature)
+	hits("next new kid, cooling down", 2)
+	e.clock.Add(2 * time.Minute)
+	verify("next new kid", "id-5", "id-5", nil)
+	hits("next new kid", 3)
 
 	// Google goes down. Past max-age (1 h) a background refresh fails; the
 	// last good keys keep verifying.
 	e.id.setDown(true)
 	e.clock.Add(2 * time.Hour)
 	verify("outage", "id-1", "id-1", nil)
-	waitFor(t, "refresh attempt", func() bool { return e.id.hits.Load() >= 3 })
+	waitFor(t, "refresh attempt", func() bool { return e.id.hits.Load() >= 4 })
 	verify("outage, after the failed refresh", "id-1", "id-1", nil)
 	e.clock.Add(10 * time.Hour)
 	verify("outage, 12 h in", "id-3", "id-3", nil)
-	verify("unknown kid during outage", "id-4", "id-4", authgate.ErrInvalidSignature)
+	// A kid that cannot be looked up while Google is down is 503, not 401.
+	verify("unknown kid during outage", "id-4", "id-4", authgate.ErrUnavailable)
 	if err := e.auth.Prefetch(ctx); !errors.Is(err, authgate.ErrUnavailable) {
 		t.Fatalf("Prefetch during the outage = %v, want ErrUnavailable", err)
 	}

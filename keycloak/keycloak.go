@@ -168,6 +168,7 @@ func New(cfg Config) (*Authenticator, error) {
 			},
 			HTTPClient: cfg.HTTPClient,
 			MaxKeyAge:  cfg.MaxKeyAge,
+			MaxWait:    cfg.MaxWait,
 			Logger:     cfg.Logger,
 			Now:        cfg.Now,
 		})

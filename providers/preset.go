@@ -85,6 +85,11 @@ type FetchOptions struct {
 	// carries no usable Cache-Control max-age (default
 	// DefaultRefreshInterval).
 	RefreshInterval time.Duration
+	// MaxWait bounds how long a request waits for key material, discovery
+	// and keys together, including a fetch another request started
+	// (default DefaultMaxWait); then it gets authgate.ErrUnavailable while
+	// the fetch goes on in the background.
+	MaxWait time.Duration
 }
 
 // Preset is what a provider package knows about its identity provider: the
@@ -240,6 +245,7 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 			RefreshInterval: fetch.RefreshInterval,
 			Cooldown:        fetch.Cooldown,
 			MaxKeyAge:       fetch.MaxKeyAge,
+			MaxWait:         fetch.MaxWait,
 			Logger:          logger,
 			Now:             opts.Now,
 		}
