@@ -79,23 +79,31 @@ func TestOIDCAgainstIssuer(t *testing.T) {
 		t.Errorf("requests: discovery %d, JWKS %d, want 1, 1 (cached)", d, j)
 	}
 
-	// Rotation: within the cooldown the new kid is refused without a
-	// fetch; after it, one fetch picks the new key up.
+	// Rotation: the first fetch did not start the unknown-kid cooldown, so
+	// one fetch picks the new key up at once. That fetch starts it: a
+	// second rotation within it is refused without a fetch, and one fetch
+	// after it picks that key up.
 	old := iss.Token(nil)
+	iss.Rotate()
+	_, err = a.Authenticate(bearer(iss.Token(nil)))
+	wantErr(t, "new kid", err, nil)
+	if got := iss.JWKSRequests(); got != 2 {
+		t.Errorf("JWKSRequests() = %d after a new kid, want 2", got)
+	}
 	iss.Rotate()
 	rotated := iss.Token(nil)
 	_, err = a.Authenticate(bearer(rotated))
 	wantErr(t, "new kid within the cooldown", err, authgate.ErrInvalidSignature)
-	if got := iss.JWKSRequests(); got != 1 {
-		t.Errorf("JWKSRequests() = %d after a new kid within the cooldown, want 1", got)
+	if got := iss.JWKSRequests(); got != 2 {
+		t.Errorf("JWKSRequests() = %d after a new kid within the cooldown, want 2", got)
 	}
 	c.Advance(providers.DefaultCooldown)
 	_, err = a.Authenticate(bearer(rotated))
 	wantErr(t, "new kid after the cooldown", err, nil)
 	_, err = a.Authenticate(bearer(old))
 	wantErr(t, "old key during the overlap", err, nil)
-	if got := iss.JWKSRequests(); got != 2 {
-		t.Errorf("JWKSRequests() = %d after rotation, want 2", got)
+	if got := iss.JWKSRequests(); got != 3 {
+		t.Errorf("JWKSRequests() = %d after rotation, want 3", got)
 	}
 
 	// Outage: the last good keys verify until MaxKeyAge, then 503.
@@ -184,8 +192,10 @@ func TestAuth0AgainstTenant(t *testing.T) {
 		_, err := a.Authenticate(bearer(tt.token))
 		wantErr(t, tt.name, err, tt.want)
 	}
-	if got := tenant.JWKSRequests(); got != 1 {
-		t.Errorf("JWKSRequests() = %d, want 1", got)
+	// The other tenant's kid is unknown here: it costs one refetch (the
+	// first fetch starts no unknown-kid cooldown), then the cooldown holds.
+	if got := tenant.JWKSRequests(); got != 2 {
+		t.Errorf("JWKSRequests() = %d, want 2", got)
 	}
 	if got := tenant.DiscoveryRequests() + other.JWKSRequests(); got != 0 {
 		t.Errorf("auth0 ran discovery or fetched another tenant's keys (%d requests)", got)
@@ -311,8 +321,10 @@ func TestFirebaseAgainstCerts(t *testing.T) {
 		_, err := a.Authenticate(bearer(tt.token))
 		wantErr(t, tt.name, err, tt.want)
 	}
-	if fb.CertsRequests() != 1 || fb.SessionCertsRequests() != 1 {
-		t.Errorf("certificate requests = %d, %d, want 1, 1", fb.CertsRequests(), fb.SessionCertsRequests())
+	// The other project's kid is unknown here: one refetch, which starts
+	// the unknown-kid cooldown.
+	if fb.CertsRequests() != 2 || fb.SessionCertsRequests() != 1 {
+		t.Errorf("certificate requests = %d, %d, want 2, 1", fb.CertsRequests(), fb.SessionCertsRequests())
 	}
 
 	// Rotation: Google publishes the next key before signing with it; a
@@ -322,8 +334,8 @@ func TestFirebaseAgainstCerts(t *testing.T) {
 	c.Advance(providers.DefaultCooldown)
 	_, err = a.Authenticate(bearer(fb.IDToken(nil)))
 	wantErr(t, "rotated key", err, nil)
-	if got := fb.CertsRequests(); got != 2 {
-		t.Errorf("CertsRequests() = %d after rotation, want 2", got)
+	if got := fb.CertsRequests(); got != 3 {
+		t.Errorf("CertsRequests() = %d after rotation, want 3", got)
 	}
 }
 

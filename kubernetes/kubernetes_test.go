@@ -294,8 +294,10 @@ func TestBearer(t *testing.T) {
 		c.Rotate()
 		mount(cluster(t, kubeadm).APIAccessToken("authgate", "gateway", nil)) // not this cluster's
 		elapsed.Store(2)
-		if _, err := a.Authenticate(request(c.Token("shop", "checkout", nil))); !errors.Is(err, authgate.ErrInvalidSignature) {
-			t.Fatalf("Authenticate with a foreign mounted token = %v, want ErrInvalidSignature (the fetch got 401)", err)
+		// The fetch got 401: the new kid cannot be looked up, which is a
+		// 503, never a 401 for a token that may be good.
+		if _, err := a.Authenticate(request(c.Token("shop", "checkout", nil))); !errors.Is(err, authgate.ErrUnavailable) {
+			t.Fatalf("Authenticate with a foreign mounted token = %v, want ErrUnavailable (the fetch got 401)", err)
 		}
 		mount(c.APIAccessToken("authgate", "gateway", nil)) // the kubelet's new token
 		elapsed.Store(4)
@@ -303,8 +305,10 @@ func TestBearer(t *testing.T) {
 		if _, err := a.Authenticate(request(c.Token("shop", "checkout", nil))); err != nil {
 			t.Fatalf("Authenticate after the kubelet's rotation = %v, want a principal", err)
 		}
-		if c.JWKSRequests() != before+1 {
-			t.Errorf("JWKS requests = %d, want %d", c.JWKSRequests(), before+1)
+		// One fetch with the new token, or none when the background retry
+		// after the failed fetch already made it.
+		if n := c.JWKSRequests(); n > before+1 {
+			t.Errorf("JWKS requests = %d, want at most %d", n, before+1)
 		}
 		mounted, _ := os.ReadFile(cfg.TokenFile)
 		signature := strings.TrimSpace(string(mounted))[strings.LastIndexByte(string(mounted), '.')+1:]
