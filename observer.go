@@ -67,9 +67,10 @@ type Event struct {
 	Provider string
 	// Outcome is the result, from the Outcome constants the kind lists.
 	Outcome Outcome
-	// Reason is why a decision, fetch or lookup did not succeed:
-	// [Reason] of its error, or "panic" for an authenticator that panicked;
-	// empty on success. It is one of [Reasons].
+	// Reason is the bounded reason of the error a decision, fetch or
+	// lookup ended with: [Reason] of it, or [ReasonPanic] for an
+	// authenticator that panicked; empty when there was no error (an
+	// anonymous decision has "no_credentials"). It is one of [Reasons].
 	Reason string
 	// Duration is how long the work took (zero for a cache lookup or a
 	// limiter refusal, which cost no I/O).
