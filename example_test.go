@@ -82,3 +82,28 @@ func ExampleRequireRoles() {
 	// 403 Bearer realm="api", error="insufficient_scope", error_description="Insufficient permissions", scope="admin"
 	// 200 root
 }
+
+// An Observer sees every decision with its provider, outcome and bounded
+// reason, never the credential; a provider reports its own work (here a
+// key-set fetch) to the same Observer. Observers fans one event out to
+// several (Prometheus metrics and OpenTelemetry traces, say).
+func ExampleObserver() {
+	var log authgate.Observer = authgate.ObserverFunc(func(_ context.Context, e authgate.Event) {
+		fmt.Println(e.Kind, e.Provider, e.Outcome, e.Reason, e.Keys)
+	})
+	obs := authgate.Observers(log, nil)
+
+	// What a provider reports after fetching its key set:
+	obs.Observe(context.Background(), authgate.Event{
+		Kind: authgate.EventKeyFetch, Provider: "auth0", Outcome: authgate.OutcomeOK, Keys: 2,
+	})
+	// What an adapter reports after a rejection:
+	err := authgate.NewError("auth0", authgate.ErrTokenExpired, nil)
+	obs.Observe(context.Background(), authgate.Event{
+		Kind: authgate.EventAuthentication, Provider: "auth0",
+		Outcome: authgate.DecisionOutcome(err), Reason: authgate.Reason(err),
+	})
+	// Output:
+	// key_fetch auth0 ok  2
+	// authentication auth0 denied expired 0
+}

@@ -1,6 +1,7 @@
 package ginauth_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -17,6 +18,7 @@ import (
 // (the middleware's own cost), and behind Require(static) with RS256 and
 // HS256 tokens; "verify" is the static authenticator alone on the same
 // request, so Require(static) − verify − noauth is again the middleware.
+// "observer=nop" adds an Observer that does nothing: the cost of the hook.
 //
 //	go test -run '^$' -bench Gin -benchmem -count 6 ./ginauth/
 func BenchmarkGin(b *testing.B) {
@@ -48,6 +50,12 @@ func BenchmarkGin(b *testing.B) {
 	b.Run("auth=fixed", func(b *testing.B) {
 		e := gin.New()
 		e.GET("/articles/:id", ginauth.Require(authfake.Fixed(&authgate.Principal{Subject: "alice"})), ok)
+		run(b, e, request(""))
+	})
+	b.Run("auth=fixed/observer=nop", func(b *testing.B) {
+		nop := authgate.ObserverFunc(func(context.Context, authgate.Event) {})
+		e := gin.New()
+		e.GET("/articles/:id", ginauth.Require(authfake.Fixed(&authgate.Principal{Subject: "alice"}), ginauth.WithObserver(nop)), ok)
 		run(b, e, request(""))
 	})
 	for _, alg := range []string{"RS256", "HS256"} {

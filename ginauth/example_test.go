@@ -1,6 +1,7 @@
 package ginauth_test
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
@@ -110,4 +111,31 @@ func ExampleByMethod_guard() {
 	// DELETE /articles/1 401 Bearer realm="api" {"detail":"Authentication credentials were not provided","error":"not_authenticated"}
 	// DELETE /articles/1 403 Bearer realm="api", error="insufficient_scope", error_description="Insufficient permissions", scope="admin" {"detail":"Insufficient permissions","error":"insufficient_scope"}
 	// DELETE /articles/1 204
+}
+
+// WithObserver reports every decision to an authgate.Observer, such as the
+// Prometheus or OpenTelemetry ones of authgate/observe: provider, outcome,
+// bounded reason and latency, never the token.
+func ExampleWithObserver() {
+	gin.SetMode(gin.ReleaseMode)
+	obs := authgate.ObserverFunc(func(_ context.Context, e authgate.Event) {
+		fmt.Printf("%s %s %s %q\n", e.Kind, e.Provider, e.Outcome, e.Reason)
+	})
+	e := gin.New()
+	e.DELETE("/articles/:id",
+		ginauth.Require(demoKeys, ginauth.WithLogger(nil), ginauth.WithObserver(obs)),
+		ginauth.RequireRoles("admin"),
+		func(c *gin.Context) { c.Status(http.StatusNoContent) })
+
+	for _, token := range []string{"forged", "reader-token", "admin-token"} {
+		r := httptest.NewRequest("DELETE", "/articles/1", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		e.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	// Output:
+	// authentication demo denied "invalid"
+	// authentication demo allowed ""
+	// authorization demo denied "forbidden"
+	// authentication demo allowed ""
+	// authorization demo allowed ""
 }

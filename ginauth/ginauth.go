@@ -12,7 +12,9 @@
 //
 // Failed authentications are logged through log/slog with bounded fields
 // (reason, provider, method, route) and never with a token, a key or any
-// header value; see [WithLogger].
+// header value; see [WithLogger]. With [WithObserver], every decision is
+// reported to an [authgate.Observer] (metrics, traces) with its provider,
+// outcome, reason and latency.
 //
 // Constructors check their arguments and precompute what they can; they
 // panic on a programming error (a nil authenticator, a guard with no
@@ -75,15 +77,20 @@ func newMiddleware(fn string, a authgate.Authenticator, optional bool, opts []Op
 }
 
 func (m *middleware) handle(c *gin.Context) {
+	start := m.o.Start()
 	p, err := adapter.Authenticate(m.a, c.Request, m.provider)
 	c.Set(optionsKey, m.o)
 	if err != nil {
 		if m.optional && authgate.IsNotMine(err) && !isUnrecognized(err) {
+			m.o.Observe(c.Request.Context(), authgate.EventAuthentication, start, authgate.OutcomeAnonymous, nil, err, m.provider)
 			return
 		}
-		m.o.fail(c, adapter.WithScheme(err, m.scheme, m.provider), m.provider)
+		err = adapter.WithScheme(err, m.scheme, m.provider)
+		m.o.Decided(c.Request.Context(), start, nil, err, m.provider)
+		m.o.fail(c, err, m.provider)
 		return
 	}
+	m.o.Decided(c.Request.Context(), start, p, nil, m.provider)
 	c.Request = c.Request.WithContext(authgate.NewContext(c.Request.Context(), p))
 	c.Set(principalKey, p)
 }

@@ -3,6 +3,7 @@ package ginauth
 import (
 	"github.com/gin-gonic/gin"
 
+	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/internal/adapter"
 )
 
@@ -10,7 +11,8 @@ import (
 // principal has every one of roles. It goes after [Require] (or
 // [Optional], [ByMethod]) and renders with that middleware's options. A
 // principal that lacks a role gets 403 with `error="insufficient_scope",
-// scope="<roles>"`; a request without a principal gets 401.
+// scope="<roles>"`; a request without a principal gets 401. Both outcomes
+// are reported to that middleware's observer as authgate.EventAuthorization.
 //
 // RequireRoles panics if roles is empty or holds an empty string.
 func RequireRoles(roles ...string) gin.HandlerFunc {
@@ -37,13 +39,18 @@ func RequirePermissions(permissions ...string) gin.HandlerFunc {
 
 func guard(g *adapter.Guard) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		o := optionsOf(c)
+		start := o.Start()
 		p, _ := PrincipalFrom(c)
-		if err := g.Check(p); err != nil {
-			provider := ""
-			if p != nil {
-				provider = p.Provider
-			}
-			optionsOf(c).fail(c, err, provider)
+		provider := ""
+		if p != nil {
+			provider = p.Provider
 		}
+		if err := g.Check(p); err != nil {
+			o.Observe(c.Request.Context(), authgate.EventAuthorization, start, authgate.OutcomeDenied, nil, err, provider)
+			o.fail(c, err, provider)
+			return
+		}
+		o.Observe(c.Request.Context(), authgate.EventAuthorization, start, authgate.OutcomeAllowed, p, nil, provider)
 	}
 }

@@ -62,6 +62,16 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.Logger, o.LoggerSet = l, true }
 }
 
+// WithObserver reports every decision to obs: an
+// authgate.EventAuthentication per request the middleware authenticates
+// (provider, outcome, reason, time spent in the authenticator) and an
+// authgate.EventAuthorization per guard check after it. Events never hold
+// the credential. A nil obs (the default) reports nothing and costs
+// nothing.
+func WithObserver(obs authgate.Observer) Option {
+	return func(o *options) { o.Observer = obs }
+}
+
 // fail logs err, aborts the request and renders err.
 func (o *options) fail(c *gin.Context, err error, provider string) {
 	o.LogFailure(c.Request.Context(), err, provider, c.Request.Method, c.FullPath())

@@ -1,10 +1,14 @@
 package httpauth_test
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sync"
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/httpauth"
@@ -72,4 +76,35 @@ func ExampleByMethod_guard() {
 	// DELETE 401 [Bearer realm="api"]
 	// DELETE 403 [Bearer realm="api", error="insufficient_scope", error_description="Insufficient permissions", scope="orders:write"]
 	// POST 200 []
+}
+
+// WithObserver reports every decision to an authgate.Observer, such as the
+// Prometheus or OpenTelemetry ones of authgate/observe: provider, outcome,
+// bounded reason and latency, never the credential.
+func ExampleWithObserver() {
+	counts := map[string]int{}
+	var mu sync.Mutex
+	obs := authgate.ObserverFunc(func(_ context.Context, e authgate.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		counts[fmt.Sprintf("%s %s %s %s", e.Kind, e.Provider, e.Outcome, e.Reason)]++
+	})
+	orders := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	h := httpauth.Require(demoKey, httpauth.WithLogger(nil), httpauth.WithObserver(obs))(httpauth.RequireScopes("orders:write")(orders))
+
+	for _, key := range []string{"", "guess", "service-key-1"} {
+		r := httptest.NewRequest("POST", "/orders", nil)
+		if key != "" {
+			r.Header.Set("X-API-Key", key)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		fmt.Println(k, counts[k])
+	}
+	// Output:
+	// authentication  denied invalid 1
+	// authentication  denied no_credentials 1
+	// authentication demo allowed  1
+	// authorization demo denied forbidden 1
 }

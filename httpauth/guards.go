@@ -3,6 +3,7 @@ package httpauth
 import (
 	"net/http"
 
+	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/internal/adapter"
 )
 
@@ -10,7 +11,8 @@ import (
 // principal has every one of roles. It goes inside [Require] (or
 // [Optional], [ByMethod]) and renders with that middleware's options. A
 // principal that lacks a role gets 403 with `error="insufficient_scope",
-// scope="<roles>"`; a request without a principal gets 401.
+// scope="<roles>"`; a request without a principal gets 401. Both outcomes
+// are reported to that middleware's observer as authgate.EventAuthorization.
 //
 // RequireRoles panics if roles is empty or holds an empty string.
 func RequireRoles(roles ...string) func(http.Handler) http.Handler {
@@ -40,15 +42,19 @@ func guard(g *adapter.Guard) func(http.Handler) http.Handler {
 			panic("httpauth: nil handler")
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			o := optionsOf(r)
+			start := o.Start()
 			p, _ := PrincipalFrom(r)
+			provider := ""
+			if p != nil {
+				provider = p.Provider
+			}
 			if err := g.Check(p); err != nil {
-				provider := ""
-				if p != nil {
-					provider = p.Provider
-				}
-				optionsOf(r).fail(w, r, err, provider)
+				o.Observe(r.Context(), authgate.EventAuthorization, start, authgate.OutcomeDenied, nil, err, provider)
+				o.fail(w, r, err, provider)
 				return
 			}
+			o.Observe(r.Context(), authgate.EventAuthorization, start, authgate.OutcomeAllowed, p, nil, provider)
 			next.ServeHTTP(w, r)
 		})
 	}

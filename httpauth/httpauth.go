@@ -4,7 +4,9 @@
 // with the same rendering ([authgate.WriteError]) and the same logging.
 //
 // On success the principal is in the request's context
-// ([authgate.FromContext], [PrincipalFrom], [User]). Failures are answered
+// ([authgate.FromContext], [PrincipalFrom], [User]). With [WithObserver],
+// every decision is reported to an [authgate.Observer] (metrics, traces)
+// with its provider, outcome, reason and latency. Failures are answered
 // with 401 and a WWW-Authenticate challenge, 403 insufficient_scope, 400
 // invalid_request or 503 with Retry-After, and a JSON body
 // {"detail": …, "error": …}; the wrapped handler does not run.
@@ -75,15 +77,20 @@ func (m *middleware) wrap(next http.Handler) http.Handler {
 }
 
 func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	start := m.o.Start()
 	p, err := adapter.Authenticate(m.a, r, m.provider)
 	if err != nil {
 		if m.optional && authgate.IsNotMine(err) && !errors.Is(err, authgate.ErrUnrecognizedCredential) {
+			m.o.Observe(r.Context(), authgate.EventAuthentication, start, authgate.OutcomeAnonymous, nil, err, m.provider)
 			next.ServeHTTP(w, m.o.attach(r, nil))
 			return
 		}
-		m.o.fail(w, r, adapter.WithScheme(err, m.scheme, m.provider), m.provider)
+		err = adapter.WithScheme(err, m.scheme, m.provider)
+		m.o.Decided(r.Context(), start, nil, err, m.provider)
+		m.o.fail(w, r, err, m.provider)
 		return
 	}
+	m.o.Decided(r.Context(), start, p, nil, m.provider)
 	next.ServeHTTP(w, m.o.attach(r, p))
 }
 

@@ -1,7 +1,8 @@
 // Package adapter holds what the HTTP adapters (ginauth, httpauth) and the
 // chain share and no user should import: the panic guard around an
-// authenticator, the options common to both adapters, failure logging, and
-// the role/scope/permission guards.
+// authenticator, the options common to both adapters, failure logging,
+// decision events for an authgate.Observer, and the role/scope/permission
+// guards.
 package adapter
 
 import (
@@ -85,6 +86,9 @@ type Config struct {
 	// the failure.
 	Logger    *slog.Logger
 	LoggerSet bool
+	// Observer receives every decision; nil reports nothing and costs
+	// nothing.
+	Observer authgate.Observer
 }
 
 // NewConfig returns the defaults.
@@ -123,15 +127,12 @@ func (c *Config) LogFailure(ctx context.Context, err error, provider, method, ro
 	}
 	var pe *PanicError
 	if errors.As(err, &pe) {
-		level, reason = slog.LevelError, "panic"
+		level, reason = slog.LevelError, authgate.ReasonPanic
 	}
 	if !l.Enabled(ctx, level) {
 		return
 	}
-	var e *authgate.Error
-	if errors.As(err, &e) && e.Provider != "" {
-		provider = e.Provider
-	}
+	provider = DecidedBy(nil, err, provider)
 	attrs := make([]slog.Attr, 0, 5)
 	attrs = append(attrs,
 		slog.String("reason", reason),
