@@ -37,6 +37,7 @@ type Authenticator struct {
 	clientIP      func(*http.Request) string
 	keys          *Manager // shares hasher with a, evicts from a's cache
 	storeLog      *logthrottle.Logger
+	observer      authgate.Observer // nil: no events
 }
 
 var _ authgate.Describer = (*Authenticator)(nil)
@@ -88,6 +89,7 @@ func New(store Store, cfg Config) (*Authenticator, error) {
 		lookupTimeout: cfg.LookupTimeout,
 		requireExpiry: cfg.RequireExpiry,
 		storeLog:      logthrottle.New(cfg.Logger, logthrottle.DefaultWindow, cfg.Now),
+		observer:      cfg.Observer,
 	}
 	if cfg.CacheTTL > 0 {
 		a.cache = newCache(cfg.CacheSize)
@@ -134,6 +136,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, erro
 	if a.limiter != nil {
 		client = a.clientIP(r)
 		if a.limiter.blocked(client, now) {
+			if a.observer != nil {
+				a.observe(r.Context(), authgate.EventLimiterRefusal, authgate.OutcomeDenied, reasonRateLimited, 0, 0)
+			}
 			return nil, a.fail(authgate.ErrRateLimited, errTooMany)
 		}
 	}
@@ -143,7 +148,15 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, erro
 	}
 	d := a.hasher.digest(key)
 	if a.cache != nil {
-		if e, ok := a.cache.get(d, now); ok {
+		e, size, ok := a.cache.get(d, now)
+		if a.observer != nil {
+			outcome := authgate.OutcomeMiss
+			if ok {
+				outcome = authgate.OutcomeHit
+			}
+			a.observe(r.Context(), authgate.EventCacheLookup, outcome, "", 0, size)
+		}
+		if ok {
 			if !e.expiresAt.IsZero() && !now.Before(e.expiresAt) {
 				a.cache.delete(d)
 				return nil, a.reject(authgate.ErrTokenExpired, errExpiredKey)
@@ -172,9 +185,25 @@ func (a *Authenticator) lookup(ctx context.Context, d Digest, now time.Time) (*a
 	if a.cache != nil {
 		gen = a.cache.generation()
 	}
+	var start time.Time
+	if a.observer != nil {
+		start = time.Now()
+	}
 	lctx, cancel := context.WithTimeout(ctx, a.lookupTimeout)
 	rec, err := a.store.Lookup(lctx, d)
 	cancel()
+	if a.observer != nil {
+		outcome, reason := authgate.OutcomeHit, ""
+		switch {
+		case errors.Is(err, ErrNotFound):
+			outcome = authgate.OutcomeMiss
+		case err != nil:
+			outcome, reason = authgate.OutcomeError, reasonUnavailable
+		case subtle.ConstantTimeCompare(rec.Digest[:], d[:]) != 1:
+			outcome = authgate.OutcomeMiss // another key's record: not found
+		}
+		a.observe(ctx, authgate.EventStoreLookup, outcome, reason, time.Since(start), 0)
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil, a.reject(authgate.ErrInvalidCredentials, errUnknownKey)
@@ -202,6 +231,19 @@ func (a *Authenticator) lookup(ctx context.Context, d Digest, now time.Time) (*a
 	}
 	a.markUsed(e.id, now)
 	return e.principal(a.name), nil
+}
+
+// The reasons of the events that have one.
+var (
+	reasonUnavailable = authgate.Reason(authgate.ErrUnavailable)
+	reasonRateLimited = authgate.Reason(authgate.ErrRateLimited)
+)
+
+// observe reports one event of this authenticator; a.observer must be set.
+// Nothing of the request but ctx goes in: never the key, its digest or its
+// ID.
+func (a *Authenticator) observe(ctx context.Context, kind authgate.EventKind, outcome authgate.Outcome, reason string, took time.Duration, size int) {
+	a.observer.Observe(ctx, authgate.Event{Kind: kind, Provider: a.name, Outcome: outcome, Reason: reason, Duration: took, Size: size})
 }
 
 func (a *Authenticator) markUsed(id string, now time.Time) {

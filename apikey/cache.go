@@ -70,15 +70,16 @@ func newCache(max int) *cache {
 	return &cache{m: make(map[Digest]*entry), max: max}
 }
 
-// get returns the entry for d when it is still fresh at now.
-func (c *cache) get(d Digest, now time.Time) (*entry, bool) {
+// get returns the entry for d when it is still fresh at now, and the
+// number of entries held.
+func (c *cache) get(d Digest, now time.Time) (e *entry, size int, ok bool) {
 	c.mu.RLock()
-	e := c.m[d]
+	e, size = c.m[d], len(c.m)
 	c.mu.RUnlock()
 	if e == nil || !now.Before(e.cachedUntil) {
-		return nil, false
+		return nil, size, false
 	}
-	return e, true
+	return e, size, true
 }
 
 // generation returns the eviction generation to pass to put.

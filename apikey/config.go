@@ -8,6 +8,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+
+	"github.com/authgate/authgate"
 )
 
 // Defaults and bounds of Config.
@@ -84,6 +86,17 @@ type Config struct {
 	// an identical line is written at most once per 10 s, the next one
 	// saying how many were left out ("repeated"). Default: discard.
 	Logger *slog.Logger
+	// Observer, if set, receives, with Provider Name and the request's
+	// context: an authgate.EventStoreLookup for every store lookup
+	// (OutcomeHit when the store found the key, revoked or expired ones
+	// included, OutcomeMiss when it did not, OutcomeError with Reason
+	// "unavailable" when it failed or timed out, with the lookup's real
+	// duration); an authgate.EventCacheLookup for every lookup in the cache
+	// of valid keys (OutcomeHit or OutcomeMiss, with the entries held); and
+	// an authgate.EventLimiterRefusal for every request the FailureLimit
+	// refuses. An event never holds the key, its digest or its ID. A nil
+	// Observer costs nothing: no clock is read and no event is built.
+	Observer authgate.Observer
 }
 
 // withDefaults validates c and returns a copy with defaults filled in.

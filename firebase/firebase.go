@@ -62,7 +62,7 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	var check func(context.Context, *providers.Token) error
 	if cfg.Revocation.Users != nil {
-		check = newRevoker(name, cfg.Revocation, cfg.Now, logger).checkToken
+		check = newRevoker(name, cfg.Revocation, cfg.Now, logger, cfg.Observer).checkToken
 	}
 	var err error
 	if a.id, err = newTokens(cfg, a.idIssuer, cmp.Or(cfg.CertsURL, DefaultCertsURL), MethodIDToken, r, check); err != nil {

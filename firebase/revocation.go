@@ -73,6 +73,12 @@ var ErrUserNotFound = errors.New("firebase: user not found")
 // revocation takes effect within CacheTTL; concurrent lookups of one uid
 // share one call. Failed lookups are not cached. Only uids of tokens whose
 // signature and claims already verified are ever looked up.
+//
+// Each lookup (not each cache hit, nor each caller sharing a lookup) is
+// reported to FetchOptions.Observer as an authgate.EventStoreLookup:
+// OutcomeHit when the user exists, OutcomeMiss when it does not, and
+// OutcomeError with Reason "unavailable" when the lookup failed, with its
+// duration; never the uid.
 type Revocation struct {
 	// Users looks user records up; nil turns the check off.
 	Users UserLookup
@@ -135,9 +141,10 @@ type revoker struct {
 	logger  *slog.Logger
 	cache   *lru
 	flight  singleflight.Group
+	obs     authgate.Observer // nil: no events
 }
 
-func newRevoker(name string, r Revocation, now func() time.Time, logger *slog.Logger) *revoker {
+func newRevoker(name string, r Revocation, now func() time.Time, logger *slog.Logger, obs authgate.Observer) *revoker {
 	if now == nil {
 		now = time.Now
 	}
@@ -152,6 +159,7 @@ func newRevoker(name string, r Revocation, now func() time.Time, logger *slog.Lo
 		now:     now,
 		logger:  logger,
 		cache:   newLRU(size, cmp.Or(r.CacheTTL, DefaultRevocationCacheTTL)),
+		obs:     obs,
 	}
 }
 
@@ -189,9 +197,17 @@ func (v *revoker) state(ctx context.Context, uid string) (userState, error) {
 		return u, nil
 	}
 	ch := v.flight.DoChan(uid, func() (any, error) {
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.timeout)
+		var start time.Time
+		if v.obs != nil {
+			start = time.Now()
+		}
+		detached := context.WithoutCancel(ctx)
+		lctx, cancel := context.WithTimeout(detached, v.timeout)
 		defer cancel()
 		u, err := v.lookup(lctx, uid)
+		if v.obs != nil {
+			v.observe(detached, start, u, err)
+		}
 		if err != nil {
 			return userState{}, err
 		}
@@ -207,6 +223,19 @@ func (v *revoker) state(ctx context.Context, uid string) (userState, error) {
 	case <-ctx.Done():
 		return userState{}, fmt.Errorf("%w: %w", errLookupFailed, context.Cause(ctx))
 	}
+}
+
+// observe reports a user lookup that began at start and ended with u and
+// err; v.obs must be set.
+func (v *revoker) observe(ctx context.Context, start time.Time, u userState, err error) {
+	e := authgate.Event{Kind: authgate.EventStoreLookup, Provider: v.name, Outcome: authgate.OutcomeHit, Duration: time.Since(start)}
+	switch {
+	case err != nil:
+		e.Outcome, e.Reason = authgate.OutcomeError, authgate.Reason(authgate.ErrUnavailable)
+	case u.missing:
+		e.Outcome = authgate.OutcomeMiss
+	}
+	v.obs.Observe(ctx, e)
 }
 
 func (v *revoker) lookup(ctx context.Context, uid string) (u userState, err error) {

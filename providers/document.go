@@ -43,6 +43,10 @@ type RemoteDocumentConfig[T any] struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Observer, if set, receives an authgate.EventKeyFetch for every fetch
+	// of the document, as RemoteKeySetConfig.Observer does, with Provider
+	// Name and Keys 0 (a document holds no keys).
+	Observer authgate.Observer
 }
 
 // RemoteDocument is a remote document kept fresh with the guard rails of a
@@ -97,11 +101,15 @@ func NewRemoteDocument[T any](cfg RemoteDocumentConfig[T]) (*RemoteDocument[T], 
 		failures.Recovered()
 		return v, ttl, nil
 	}
+	opts := remote.Options[T]{Now: cfg.Now, MaxStale: maxAge, OnError: failures.Log}
+	if cfg.Observer != nil {
+		opts.Observe = observeFetch[T](cfg.Observer, cfg.Name, nil)
+	}
 	return &RemoteDocument[T]{
 		name:    cfg.Name,
 		maxWait: maxWait,
 		waited:  fmt.Errorf("no document within MaxWait (%v): %w", maxWait, context.DeadlineExceeded),
-		cache:   remote.New(fetch, remote.Options{Now: cfg.Now, MaxStale: maxAge, OnError: failures.Log}),
+		cache:   remote.New(fetch, opts),
 	}, nil
 }
 

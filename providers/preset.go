@@ -90,6 +90,10 @@ type FetchOptions struct {
 	// (default DefaultMaxWait); then it gets authgate.ErrUnavailable while
 	// the fetch goes on in the background.
 	MaxWait time.Duration
+	// Observer, if set, receives an authgate.EventKeyFetch for every fetch
+	// of the provider's keys (see RemoteKeySetConfig.Observer). A nil
+	// Observer costs nothing.
+	Observer authgate.Observer
 }
 
 // Preset is what a provider package knows about its identity provider: the
@@ -246,6 +250,7 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 			Cooldown:        fetch.Cooldown,
 			MaxKeyAge:       fetch.MaxKeyAge,
 			MaxWait:         fetch.MaxWait,
+			Observer:        fetch.Observer,
 			Logger:          logger,
 			Now:             opts.Now,
 		}

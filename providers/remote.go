@@ -104,6 +104,14 @@ type RemoteKeySetConfig struct {
 	// backoff and key age; timeouts, MaxWait and the background retry run
 	// on real time.
 	Now func() time.Time
+	// Observer, if set, receives an authgate.EventKeyFetch for every fetch
+	// (discovery and key set together are one fetch), whatever started it:
+	// Provider is Name, Outcome authgate.OutcomeOK with Keys (the usable
+	// keys the new set holds) or authgate.OutcomeError with Reason
+	// "unavailable" (the cause goes to Logger only), and Duration the
+	// fetch's real time. It is called on the fetch's goroutine with the
+	// context of the lookup that started it, without its cancellation.
+	Observer authgate.Observer
 }
 
 // RemoteKeySet is a KeySet backed by an HTTPS URL: the remote JWKS key
@@ -234,9 +242,32 @@ func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
 	if s.url == "" {
 		fetchTimeout = 2 * timeout // discovery, then the key set
 	}
-	s.keys = remote.New(s.fetch, remote.Options{Now: cfg.Now, Timeout: fetchTimeout, MaxStale: maxAge, OnError: s.failures.Log})
+	opts := remote.Options[*StaticKeySet]{Now: cfg.Now, Timeout: fetchTimeout, MaxStale: maxAge, OnError: s.failures.Log}
+	if cfg.Observer != nil {
+		opts.Observe = observeFetch(cfg.Observer, name, (*StaticKeySet).Len)
+	}
+	s.keys = remote.New(s.fetch, opts)
 	return s, nil
 }
+
+// observeFetch returns the remote.Options.Observe that reports each fetch
+// of provider to o as an authgate.EventKeyFetch, with count(v) as Keys on
+// success.
+func observeFetch[T any](o authgate.Observer, provider string, count func(T) int) func(context.Context, T, error, time.Duration) {
+	return func(ctx context.Context, v T, err error, took time.Duration) {
+		e := authgate.Event{Kind: authgate.EventKeyFetch, Provider: provider, Outcome: authgate.OutcomeOK, Duration: took}
+		if err != nil {
+			e.Outcome, e.Reason = authgate.OutcomeError, reasonUnavailable
+		} else if count != nil {
+			e.Keys = count(v)
+		}
+		o.Observe(ctx, e)
+	}
+}
+
+// reasonUnavailable is the Reason of a failed fetch: every fetch failure
+// makes the lookups that need it authgate.ErrUnavailable.
+var reasonUnavailable = authgate.Reason(authgate.ErrUnavailable)
 
 // VerificationKeys implements KeySet; see RemoteKeySet for when it fetches.
 // It returns an error wrapping authgate.ErrUnavailable when no usable key

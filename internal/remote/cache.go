@@ -30,8 +30,8 @@ const (
 // left alone, and the next lookup starts the retry again.
 const retryIdle = 120
 
-// Options configures a Cache.
-type Options struct {
+// Options configures a Cache of T.
+type Options[T any] struct {
 	// Now is the clock (default time.Now). It decides freshness, cooldowns
 	// and backoff; the fetch timeout and the background retry's waits run
 	// on real time.
@@ -47,6 +47,11 @@ type Options struct {
 	OnError func(error)
 	// After replaces time.After for the background retry's waits (tests).
 	After func(time.Duration) <-chan time.Time
+	// Observe, if set, is called after every fetch (outside any lock, and
+	// before the lookups waiting for it are released) with the context the
+	// fetch ran with, minus its cancellation and timeout, what it returned
+	// and how long it took in real time. Without it no clock is read.
+	Observe func(ctx context.Context, v T, err error, took time.Duration)
 }
 
 // Cache holds the last good value of one remote document and refreshes it:
@@ -67,6 +72,7 @@ type Cache[T any] struct {
 	timeout  time.Duration
 	maxStale time.Duration
 	onError  func(error)
+	observe  func(context.Context, T, error, time.Duration)
 
 	mu          sync.Mutex
 	val         T
@@ -95,8 +101,8 @@ var ErrBackoff = errors.New("previous fetch failed; backing off")
 // New returns a Cache filled by fetch, which returns the value and its
 // freshness lifetime (0 or less: fresh forever). Nothing is fetched until
 // the first Get, Refresh or Prefetch.
-func New[T any](fetch func(ctx context.Context) (T, time.Duration, error), o Options) *Cache[T] {
-	c := &Cache[T]{fetch: fetch, now: o.Now, after: o.After, timeout: o.Timeout, maxStale: o.MaxStale, onError: o.OnError}
+func New[T any](fetch func(ctx context.Context) (T, time.Duration, error), o Options[T]) *Cache[T] {
+	c := &Cache[T]{fetch: fetch, now: o.Now, after: o.After, timeout: o.Timeout, maxStale: o.MaxStale, onError: o.OnError, observe: o.Observe}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -250,8 +256,12 @@ func (c *Cache[T]) startLocked(ctx context.Context) *call[T] {
 }
 
 func (c *Cache[T]) run(ctx context.Context, cl *call[T]) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	v, ttl, err := c.safeFetch(ctx)
+	var start time.Time
+	if c.observe != nil {
+		start = time.Now()
+	}
+	fctx, cancel := context.WithTimeout(ctx, c.timeout)
+	v, ttl, err := c.safeFetch(fctx)
 	cancel()
 
 	c.mu.Lock()
@@ -277,6 +287,9 @@ func (c *Cache[T]) run(ctx context.Context, cl *call[T]) {
 	}
 	c.call = nil
 	c.mu.Unlock()
+	if c.observe != nil {
+		c.observe(ctx, v, err, time.Since(start))
+	}
 	close(cl.done)
 	if err != nil && c.onError != nil {
 		c.onError(err)

@@ -61,7 +61,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestCachePanicFailsClosed(t *testing.T) {
-	c := New(func(context.Context) (int, time.Duration, error) { panic("parser bug") }, Options{})
+	c := New(func(context.Context) (int, time.Duration, error) { panic("parser bug") }, Options[int]{})
 	if _, err := c.Get(context.Background()); err == nil {
 		t.Fatal("Get after a panicking fetch = nil error")
 	}
@@ -174,7 +174,7 @@ func TestCacheRecoveryAfterColdOutage(t *testing.T) {
 			clk := &testClock{t: time.Unix(1_800_000_000, 0)}
 			start := clk.Now()
 			srv := &fakeServer{now: clk.Now, down: func(now time.Time) bool { return now.Sub(start) < outage }}
-			c := New(srv.fetch, Options{Now: clk.Now, After: clk.After, MaxStale: time.Hour})
+			c := New(srv.fetch, Options[int]{Now: clk.Now, After: clk.After, MaxStale: time.Hour})
 			if _, err := c.Get(context.Background()); err == nil {
 				t.Fatal("Get during the outage = nil error")
 			}
@@ -206,7 +206,7 @@ func TestCacheRetryOneFetchAtATime(t *testing.T) {
 	clk := &testClock{t: time.Unix(1_800_000_000, 0)}
 	start := clk.Now()
 	srv := &fakeServer{now: clk.Now, hold: 2 * time.Millisecond, down: func(now time.Time) bool { return now.Sub(start) < time.Minute }}
-	c := New(srv.fetch, Options{Now: clk.Now, After: clk.After})
+	c := New(srv.fetch, Options[int]{Now: clk.Now, After: clk.After})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -239,7 +239,7 @@ func TestCacheRetryStops(t *testing.T) {
 				return 0, 0, errors.New("down")
 			}
 			return 1, time.Hour, nil
-		}, Options{Now: clk.Now, After: clk.After, MaxStale: 24 * time.Hour})
+		}, Options[int]{Now: clk.Now, After: clk.After, MaxStale: 24 * time.Hour})
 		if err := c.Prefetch(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +255,7 @@ func TestCacheRetryStops(t *testing.T) {
 	})
 	t.Run("nobody asks", func(t *testing.T) {
 		clk := &testClock{t: time.Unix(1_800_000_000, 0)}
-		c := New(func(context.Context) (int, time.Duration, error) { return 0, 0, errors.New("down") }, Options{Now: clk.Now, After: clk.After})
+		c := New(func(context.Context) (int, time.Duration, error) { return 0, 0, errors.New("down") }, Options[int]{Now: clk.Now, After: clk.After})
 		c.Get(context.Background())
 		waitFor(t, "the idle retry to stop", func() bool { return !retrying(c) })
 		if n := len(clk.Waits()); n != retryIdle+1 {
@@ -285,7 +285,7 @@ func TestCacheRefreshCooldown(t *testing.T) {
 			return 0, 0, errors.New("down")
 		}
 		return fetches, time.Minute, nil
-	}, Options{Now: clk.Now, After: clk.After})
+	}, Options[int]{Now: clk.Now, After: clk.After})
 	ctx := context.Background()
 	if err := c.Prefetch(ctx); err != nil {
 		t.Fatal(err)
