@@ -28,9 +28,10 @@ func main() {
 }
 
 // run runs the command line args and returns the exit code. SIGTERM and
-// SIGINT cancel what it runs (serve shuts down gracefully).
+// SIGINT cancel what it runs (serve shuts down gracefully); SIGHUP makes
+// serve reload its configuration.
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runEnv(&env{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}, args)
+	return runEnv(&env{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, hangup: notifyHangup}, args)
 }
