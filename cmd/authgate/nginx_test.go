@@ -126,16 +126,6 @@ func requireNginx(t *testing.T) string {
 	return nginxBinary
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startNginx runs nginx in the foreground with conf and stops it at the
 // end of the test.
 func startNginx(t *testing.T, bin, dir, conf, listen string) {
