@@ -256,7 +256,38 @@ func (h *generation) fail(w http.ResponseWriter, r *http.Request, err error, pro
 	} else {
 		h.log.LogFailure(r.Context(), err, provider, method, route)
 	}
-	authgate.WriteError(w, err, h.realm)
+	writeError(w, err, h.realm)
+}
+
+// headerErrorBody repeats the JSON body of a failure answer in a header:
+// nginx's auth_request drops the subrequest's body, and its recipe
+// (deploy/nginx.conf) answers the client with this header's value instead
+// of nginx's own error page.
+const headerErrorBody = "X-Authgate-Error-Body"
+
+// writeError is authgate.WriteError, with the body in headerErrorBody too.
+func writeError(w http.ResponseWriter, err error, realm string) {
+	rec := &errorRecorder{header: w.Header(), status: http.StatusOK}
+	authgate.WriteError(rec, err, realm)
+	w.Header().Set(headerErrorBody, string(rec.body))
+	w.WriteHeader(rec.status)
+	w.Write(rec.body)
+}
+
+// errorRecorder keeps what authgate.WriteError writes.
+type errorRecorder struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (r *errorRecorder) Header() http.Header { return r.header }
+
+func (r *errorRecorder) WriteHeader(status int) { r.status = status }
+
+func (r *errorRecorder) Write(p []byte) (int, error) {
+	r.body = append(r.body, p...)
+	return len(p), nil
 }
 
 var (
