@@ -100,16 +100,22 @@ func storeCheck(s *sqlstore.Store) func(context.Context) error {
 
 // start runs every probe once, as serve's start-up prefetch, each bounded
 // by timeout; failures are logged, not fatal. wait, when set, waits for
-// them.
+// them, or for ctx.
 func (r *readiness) start(ctx context.Context, timeout time.Duration, wait bool) {
-	var wg sync.WaitGroup
+	var pending []chan struct{}
 	for _, p := range r.probes {
-		done := p.begin(ctx, r, timeout, true)
-		if wait && done != nil {
-			wg.Go(func() { <-done })
+		pending = append(pending, p.begin(ctx, r, timeout, true))
+	}
+	if !wait {
+		return
+	}
+	for _, done := range pending {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
 		}
 	}
-	wg.Wait()
 }
 
 // begin starts a check unless one is in flight, and returns the channel

@@ -103,6 +103,8 @@ func cmdServe(e *env, args []string) int {
 		defer stop()
 		hup = c
 	}
+	// A metrics listener, on its own address, would start here beside srv
+	// (and be shut down with it).
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 loop:
