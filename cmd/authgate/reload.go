@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -77,12 +78,16 @@ func newGenerationOf(g *gateway, base *slog.Logger, dedup *dedupHandler) *genera
 func (h *handler) acquire() *generation {
 	for {
 		gen := h.cur.Load()
-		gen.mu.RLock()
-		if !gen.retired {
-			return gen
+		// TryRLock fails only while retire waits for the generation, which
+		// it does after the swap: the next Load has the new one. A request
+		// never waits for the old generation's requests.
+		if gen.mu.TryRLock() {
+			if !gen.retired {
+				return gen
+			}
+			gen.mu.RUnlock()
 		}
-		// Replaced and closed between Load and RLock: take the new one.
-		gen.mu.RUnlock()
+		runtime.Gosched()
 	}
 }
 
