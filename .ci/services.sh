@@ -14,6 +14,7 @@ install_debian_packages() {
 	[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || need+=(python3-jwt python3-cryptography)
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 	[ -x /usr/sbin/nginx ] || need+=(nginx)   # cmd/authgate: serve behind real nginx auth_request
+	[ -x /usr/bin/caddy ] || need+=(caddy)    # cmd/authgate: serve behind real Caddy forward_auth
 	if [ ${#need[@]} -gt 0 ]; then
 		apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -25,6 +25,9 @@ type env struct {
 	getenv         func(string) string
 	// ready, if set, is called by serve with the address it listens on.
 	ready func(addr string)
+	// hangup, if set, is called by serve to receive reload requests
+	// (SIGHUP); stop ends them.
+	hangup func() (reload <-chan struct{}, stop func())
 }
 
 const usage = `usage: authgate COMMAND [flags]
@@ -35,6 +38,7 @@ Commands:
   token     mint a development token
   inspect   decode a token and tell what the configuration makes of it
   apikey    create, list or revoke API keys in a configured store
+  version   print the module version and VCS revision (also --version)
 
 Run "authgate COMMAND --help" for a command's flags.
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
@@ -46,6 +50,7 @@ var commands = map[string]func(*env, []string) int{
 	"token":   cmdToken,
 	"inspect": cmdInspect,
 	"apikey":  cmdAPIKey,
+	"version": cmdVersion,
 }
 
 // runEnv dispatches args to a subcommand.
@@ -58,6 +63,8 @@ func runEnv(e *env, args []string) int {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
+	case "-version", "--version":
+		return cmdVersion(e, args[1:])
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

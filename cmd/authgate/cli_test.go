@@ -38,6 +38,10 @@ func TestUsage(t *testing.T) {
 		{args: []string{"serve", "--bogus"}, code: exitUsage, stderr: "flag provided but not defined: -bogus"},
 		{args: []string{"serve", "extra"}, code: exitUsage, stderr: "too many arguments"},
 		{args: []string{"serve", "--config", "/nonexistent/authgate.yaml"}, code: exitFailure, stderr: "no such file"},
+		{args: []string{"version"}, code: exitOK, stdout: "authgate "},
+		{args: []string{"--version"}, code: exitOK, stdout: "authgate "},
+		{args: []string{"version", "--help"}, code: exitOK, stdout: "usage: authgate version"},
+		{args: []string{"version", "extra"}, code: exitUsage, stderr: "too many arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -131,7 +131,7 @@ func tokenFields(t *providers.TokenOptions) []spec {
 		stringField("roles_claim", &t.RolesClaim),
 		stringField("tenant_claim", &t.TenantClaim),
 		listField("token_types", &t.TokenTypes),
-		intField("cache_size", &t.CacheSize, 0, 1_000_000),
+		intField("cache_size", &t.CacheSize, 0, providers.MaxCacheSize),
 		durationField("cache_ttl", &t.CacheTTL),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -121,4 +122,15 @@ func assertNoCredentials(t testing.TB, where, out string, secrets ...string) {
 			t.Errorf("%s holds a secret (%.6s…)", where, s)
 		}
 	}
+}
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

@@ -6,6 +6,7 @@
 //	authgate token   --key FILE --iss … --aud …     mint a development token
 //	authgate inspect --config FILE [TOKEN]          decode a token and say what the config makes of it
 //	authgate apikey  create|list|revoke --config FILE
+//	authgate version                                module version and VCS revision
 //
 // One YAML file configures the listen address, the realm, the providers
 // (static, oidc, auth0, keycloak, firebase, apikey), their chain and the
@@ -27,9 +28,10 @@ func main() {
 }
 
 // run runs the command line args and returns the exit code. SIGTERM and
-// SIGINT cancel what it runs (serve shuts down gracefully).
+// SIGINT cancel what it runs (serve shuts down gracefully); SIGHUP makes
+// serve reload its configuration.
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runEnv(&env{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}, args)
+	return runEnv(&env{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, hangup: notifyHangup}, args)
 }

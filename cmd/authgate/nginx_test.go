@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/apikey"
 	"github.com/authgate/authgate/internal/jwttest"
 )
@@ -27,91 +28,40 @@ import (
 // auth_request module).
 const nginxBinary = "/usr/sbin/nginx"
 
-// nginxConf puts authgate in front of a backend with auth_request. The
-// identity headers are copied from the auth answer to the proxied request,
-// replacing whatever the client sent (an empty value removes the header).
-// auth_request turns every status but 2xx, 401 and 403 into a 500: the
-// @authgate_error location gives 503 (with Retry-After) and 400 back their
-// own status. /broken/ asks a second authgate whose key store is down.
-const nginxConf = `daemon off;
-master_process off;
-worker_processes 1;
-pid {{dir}}/nginx.pid;
-error_log {{dir}}/error.log info;
-events { worker_connections 64; }
-http {
-    access_log {{dir}}/access.log;
+// nginxConfPath is the nginx configuration compose.yaml runs and the
+// README documents.
+const nginxConfPath = "../../deploy/nginx.conf"
+
+// nginxConf returns deploy/nginx.conf as this test runs it: authgate,
+// the backend and the listen address on loopback, logs and temporary
+// files in dir. Nothing else is changed; a replacement that does not
+// apply exactly once fails the test, so the file cannot drift from what
+// runs here.
+func nginxConf(t *testing.T, dir, listen, authgate, backend string) string {
+	t.Helper()
+	data, err := os.ReadFile(nginxConfPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(data)
+	for _, r := range [][2]string{
+		{"server authgate:9000;", "server " + authgate + ";"},
+		{"server backend:8080;", "server " + backend + ";"},
+		{"listen 8080;", "listen " + listen + ";"},
+		{"access_log /dev/stdout;", strings.NewReplacer("{{dir}}", dir).Replace(`access_log {{dir}}/access.log;
     client_body_temp_path {{dir}}/client_body;
     proxy_temp_path {{dir}}/proxy;
     fastcgi_temp_path {{dir}}/fastcgi;
     uwsgi_temp_path {{dir}}/uwsgi;
-    scgi_temp_path {{dir}}/scgi;
-
-    upstream authgate { server {{authgate}}; }
-    upstream authgate_broken { server {{broken}}; }
-    upstream backend { server {{backend}}; }
-
-    server {
-        listen {{listen}};
-
-        location = /_authgate {
-            internal;
-            proxy_pass http://authgate/verify;
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-URI $request_uri;
-            proxy_set_header X-Original-Method $request_method;
-        }
-        location = /_authgate_broken {
-            internal;
-            proxy_pass http://authgate_broken/verify;
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-URI $request_uri;
-            proxy_set_header X-Original-Method $request_method;
-        }
-        location @authgate_error {
-            if ($auth_status = 503) {
-                add_header Retry-After 5 always;
-                return 503;
-            }
-            if ($auth_status = 400) {
-                return 400;
-            }
-            return 500;
-        }
-
-        location / {
-            auth_request /_authgate;
-            {{identity}}
-            proxy_pass http://backend;
-        }
-        location /broken/ {
-            auth_request /_authgate_broken;
-            {{identity}}
-            proxy_pass http://backend;
-        }
-    }
+    scgi_temp_path {{dir}}/scgi;`)},
+	} {
+		if n := strings.Count(conf, r[0]); n != 1 {
+			t.Fatalf("%s holds %q %d times, want once", nginxConfPath, r[0], n)
+		}
+		conf = strings.Replace(conf, r[0], r[1], 1)
+	}
+	return conf
 }
-`
-
-// nginxIdentity is pasted into each protected location.
-const nginxIdentity = `auth_request_set $auth_status $upstream_status;
-            error_page 500 = @authgate_error;
-            auth_request_set $auth_subject $upstream_http_x_auth_subject;
-            auth_request_set $auth_provider $upstream_http_x_auth_provider;
-            auth_request_set $auth_roles $upstream_http_x_auth_roles;
-            auth_request_set $auth_scopes $upstream_http_x_auth_scopes;
-            auth_request_set $auth_permissions $upstream_http_x_auth_permissions;
-            auth_request_set $auth_tenant $upstream_http_x_auth_tenant;
-            auth_request_set $auth_email $upstream_http_x_auth_email;
-            proxy_set_header X-Auth-Subject $auth_subject;
-            proxy_set_header X-Auth-Provider $auth_provider;
-            proxy_set_header X-Auth-Roles $auth_roles;
-            proxy_set_header X-Auth-Scopes $auth_scopes;
-            proxy_set_header X-Auth-Permissions $auth_permissions;
-            proxy_set_header X-Auth-Tenant $auth_tenant;
-            proxy_set_header X-Auth-Email $auth_email;`
 
 // requireNginx returns the nginx binary, or skips the test when it is
 // absent, unless AUTHGATE_INTEROP is set: then its absence is a failure.
@@ -126,17 +76,8 @@ func requireNginx(t *testing.T) string {
 	return nginxBinary
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// startNginx runs nginx in the foreground with conf and stops it at the
+// startNginx runs nginx in the foreground with conf (and the global
+// directives deploy/nginx.conf leaves to the command line) and stops it at the
 // end of the test.
 func startNginx(t *testing.T, bin, dir, conf, listen string) {
 	t.Helper()
@@ -144,15 +85,17 @@ func startNginx(t *testing.T, bin, dir, conf, listen string) {
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", path)
+	global := fmt.Sprintf("daemon off; master_process off; pid %s;", filepath.Join(dir, "nginx.pid"))
+	cmd := exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-g", global, "-c", path)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -174,7 +117,8 @@ func startNginx(t *testing.T, bin, dir, conf, listen string) {
 			return
 		}
 		select {
-		case err := <-exited:
+		case <-exited:
+			err := waitErr
 			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
 			t.Fatalf("nginx exited: %v\n%s\n%s", err, out.String(), log)
 		default:
@@ -186,13 +130,22 @@ func startNginx(t *testing.T, bin, dir, conf, listen string) {
 	}
 }
 
+// nginxServeConfig is serveConfig with a failure limit on the API keys,
+// keyed by the client address nginx sends in X-Real-IP.
+var nginxServeConfig = strings.Replace(serveConfig, "cache_ttl: 0s}", "cache_ttl: 0s, failure_limit: 3, client_ip_header: X-Real-IP}", 1)
+
 // TestNginxAuthRequest puts the serve command behind Debian's nginx
-// auth_request, in front of an httptest backend that reports the identity
-// headers it receives.
+// auth_request, configured by deploy/nginx.conf, in front of an httptest
+// backend that reports the identity headers it receives. Every failure
+// reaches the client with authgate's status, challenge, Retry-After and
+// JSON body.
 func TestNginxAuthRequest(t *testing.T) {
 	bin := requireNginx(t)
+	if nginxServeConfig == serveConfig {
+		t.Fatal("nginxServeConfig did not add the failure limit")
+	}
 	f := newFixture(t)
-	path := f.write("authgate.yaml", serveConfig)
+	path := f.write("authgate.yaml", nginxServeConfig)
 	editorKey := createKey(t, f, path, "--subject", "bot", "--role", "editor")
 
 	// The real command, on loopback.
@@ -215,7 +168,7 @@ func TestNginxAuthRequest(t *testing.T) {
 		t.Fatalf("serve exited: %d\n%s", r.code, r.stderr)
 	}
 
-	// A second authgate whose key store is down.
+	// A second authgate whose key store is down, behind its own nginx.
 	broken := newGateway(t, serveConfig)
 	brokenKey := broken.issue(t, apikey.Key{Subject: "bot"})
 	broken.g.byName["keys"].store.Close()
@@ -232,23 +185,23 @@ func TestNginxAuthRequest(t *testing.T) {
 		json.NewEncoder(w).Encode(seen)
 	}))
 	defer backend.Close()
+	backendAddr := strings.TrimPrefix(backend.URL, "http://")
 
 	listen := freeAddr(t)
 	dir := t.TempDir()
-	conf := strings.NewReplacer(
-		"{{dir}}", dir, "{{listen}}", listen, "{{authgate}}", authAddr,
-		"{{broken}}", strings.TrimPrefix(broken.srv.URL, "http://"),
-		"{{backend}}", strings.TrimPrefix(backend.URL, "http://"),
-		"{{identity}}", nginxIdentity,
-	).Replace(nginxConf)
-	startNginx(t, bin, dir, conf, listen)
+	startNginx(t, bin, dir, nginxConf(t, dir, listen, authAddr, backendAddr), listen)
+	brokenListen := freeAddr(t)
+	brokenDir := t.TempDir()
+	startNginx(t, bin, brokenDir, nginxConf(t, brokenDir, brokenListen, strings.TrimPrefix(broken.srv.URL, "http://"), backendAddr), brokenListen)
 
 	userToken := f.token(func(c map[string]any) { c["scope"] = "read:orders" })
 	adminToken := f.token(func(c map[string]any) { c["roles"] = []any{"admin"} })
 	forged := jwttest.Token("RS256", "", jwttest.Key("RS256", "attacker"), map[string]any{"iss": testIssuer, "aud": testAudience, "sub": "admin", "tenant": "acme", "exp": time.Now().Add(time.Hour).Unix()})
+	badKey := "ag_" + strings.Repeat("0", 36)
 
 	tests := []struct {
 		name      string
+		listen    string // default: the main nginx
 		method    string
 		path      string
 		header    []string
@@ -256,7 +209,8 @@ func TestNginxAuthRequest(t *testing.T) {
 		backend   bool                // the request reached the backend
 		seen      map[string][]string // identity headers the backend got; nil value: absent
 		challenge string
-		retry     bool
+		detail    string // the JSON body's detail
+		retry     string // Retry-After
 	}{
 		{
 			name: "valid token, spoofed identity replaced", method: "GET", path: "/orders/1",
@@ -270,15 +224,15 @@ func TestNginxAuthRequest(t *testing.T) {
 		},
 		{
 			name: "no credentials", method: "GET", path: "/orders/1",
-			status: 401, challenge: `Bearer realm="api", ApiKey realm="api", header="X-API-Key"`,
+			status: 401, challenge: `Bearer realm="api", ApiKey realm="api", header="X-API-Key"`, detail: "Authentication credentials were not provided",
 		},
 		{
 			name: "forged token", method: "GET", path: "/orders/1", header: []string{"Authorization", "Bearer " + forged, "X-Auth-Subject", "admin"},
-			status: 401, challenge: `error="invalid_token"`,
+			status: 401, challenge: `error="invalid_token"`, detail: "Invalid token",
 		},
 		{
 			name: "role rule", method: "POST", path: "/admin/users", header: []string{"X-API-Key", editorKey},
-			status: 403,
+			status: 403, challenge: `error="insufficient_scope"`, detail: "Insufficient permissions",
 		},
 		{
 			name: "role rule passed", method: "DELETE", path: "/admin/users/7", header: []string{"Authorization", "Bearer " + adminToken},
@@ -286,7 +240,7 @@ func TestNginxAuthRequest(t *testing.T) {
 		},
 		{
 			name: "dot segments do not escape the rule", method: "POST", path: "/public/../admin/users", header: []string{"X-API-Key", editorKey},
-			status: 403,
+			status: 403, challenge: `error="insufficient_scope"`,
 		},
 		{
 			name: "anonymous rule clears spoofed identity", method: "GET", path: "/public/index.html", header: []string{"X-Auth-Subject", "admin", "X-Auth-Provider", "root"},
@@ -295,22 +249,35 @@ func TestNginxAuthRequest(t *testing.T) {
 		{
 			name: "400 passed through: the client's URI header contradicts nginx's", method: "GET", path: "/admin/x",
 			header: []string{"X-API-Key", editorKey, "X-Forwarded-Uri", "/public/x"},
-			status: 400,
+			status: 400, challenge: `error="invalid_request"`, detail: "Invalid forwarded request",
 		},
 		{
-			name: "503 passed through: key store down", method: "GET", path: "/broken/x", header: []string{"X-API-Key", brokenKey},
-			status: 503, retry: true,
+			name: "503 passed through: key store down", listen: brokenListen, method: "GET", path: "/x", header: []string{"X-API-Key", brokenKey},
+			status: 503, retry: authgate.RetryAfterSeconds, detail: "Authentication service unavailable",
 		},
 		{
-			name: "token while the key store is down", method: "GET", path: "/broken/x", header: []string{"Authorization", "Bearer " + userToken},
+			name: "token while the key store is down", listen: brokenListen, method: "GET", path: "/x", header: []string{"Authorization", "Bearer " + userToken},
 			status: 200, backend: true, seen: map[string][]string{headerSubject: {"alice"}},
+		},
+		// The failure limit (3 per client address): these come last, as
+		// every request here has nginx's client address.
+		{name: "bad key 1", method: "GET", path: "/orders/1", header: []string{"X-API-Key", badKey}, status: 401, challenge: "ApiKey"},
+		{name: "bad key 2", method: "GET", path: "/orders/1", header: []string{"X-API-Key", badKey}, status: 401, challenge: "ApiKey"},
+		{name: "bad key 3", method: "GET", path: "/orders/1", header: []string{"X-API-Key", badKey}, status: 401, challenge: "ApiKey"},
+		{
+			name: "429 passed through, for a valid key of a locked-out client", method: "GET", path: "/orders/1", header: []string{"X-API-Key", editorKey},
+			status: 429, retry: authgate.RateLimitRetryAfterSeconds, detail: "Too many failed attempts",
 		},
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := hits.Load()
-			req, err := http.NewRequest(tt.method, "http://"+listen+tt.path, nil)
+			addr := listen
+			if tt.listen != "" {
+				addr = tt.listen
+			}
+			req, err := http.NewRequest(tt.method, "http://"+addr+tt.path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -329,27 +296,41 @@ func TestNginxAuthRequest(t *testing.T) {
 			if reached := hits.Load() > before; reached != tt.backend {
 				t.Fatalf("backend reached = %v, want %v", reached, tt.backend)
 			}
-			if ch := resp.Header.Get("WWW-Authenticate"); !strings.Contains(ch, tt.challenge) {
-				t.Errorf("WWW-Authenticate = %q, want it to hold %q", ch, tt.challenge)
-			}
-			if tt.retry && resp.Header.Get("Retry-After") == "" {
-				t.Error("503 without Retry-After")
-			}
-			if !tt.backend {
+			if tt.backend {
+				var seen map[string]any
+				if err := json.Unmarshal(body, &seen); err != nil {
+					t.Fatalf("backend body %q: %v", body, err)
+				}
+				for h, want := range tt.seen {
+					got, ok := seen[h]
+					switch {
+					case want == nil && ok:
+						t.Errorf("backend got %s = %v, want it absent", h, got)
+					case want != nil && fmt.Sprint(got) != fmt.Sprint(want):
+						t.Errorf("backend got %s = %v, want %v", h, got, want)
+					}
+				}
 				return
 			}
-			var seen map[string]any
-			if err := json.Unmarshal(body, &seen); err != nil {
-				t.Fatalf("backend body %q: %v", body, err)
+			// A failure: authgate's answer, not nginx's.
+			if chs := resp.Header.Values("WWW-Authenticate"); tt.challenge != "" && (len(chs) != 1 || !strings.Contains(chs[0], tt.challenge)) {
+				t.Errorf("WWW-Authenticate = %q, want one holding %q", chs, tt.challenge)
 			}
-			for h, want := range tt.seen {
-				got, ok := seen[h]
-				switch {
-				case want == nil && ok:
-					t.Errorf("backend got %s = %v, want it absent", h, got)
-				case want != nil && fmt.Sprint(got) != fmt.Sprint(want):
-					t.Errorf("backend got %s = %v, want %v", h, got, want)
-				}
+			if got := resp.Header.Get("Retry-After"); got != tt.retry {
+				t.Errorf("Retry-After = %q, want %q", got, tt.retry)
+			}
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type = %q, want authgate's JSON", ct)
+			}
+			var eb authgate.ErrorBody
+			if err := json.Unmarshal(body, &eb); err != nil || eb.Detail == "" {
+				t.Fatalf("body %q is not authgate's JSON: %v", body, err)
+			}
+			if tt.detail != "" && eb.Detail != tt.detail {
+				t.Errorf("detail = %q, want %q", eb.Detail, tt.detail)
+			}
+			if resp.Header.Get(headerErrorBody) != "" {
+				t.Errorf("%s reached the client", headerErrorBody)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/authtest"
+	"github.com/authgate/authgate/providers"
 )
 
 // TestAllErrorsAtOnce: mistakes of every kind in one file (a bad value, an
@@ -151,6 +152,8 @@ func TestSharedOptions(t *testing.T) {
 		{"keycloak token cache and roles claim", "{name: kc, type: keycloak, base_url: https://kc.example.com, realm: demo, client_id: api, cache_size: 100, cache_ttl: 1m, roles_claim: groups}", ""},
 		{"firebase token cache", "{name: fb, type: firebase, project_id: my-project, cache_size: 100}", ""},
 		{"static authorized parties", "{name: s, type: static, keys: keys/public.pem, algorithms: [RS256], issuer: https://i.test, audience: api, authorized_parties: web}", ""},
+		{"cache_size at the SDK's maximum", fmt.Sprintf("{name: s, type: static, keys: keys/public.pem, algorithms: [RS256], issuer: https://i.test, audience: api, cache_size: %d}", providers.MaxCacheSize), ""},
+		{"cache_size over the SDK's maximum", fmt.Sprintf("{name: s, type: static, keys: keys/public.pem, algorithms: [RS256], issuer: https://i.test, audience: api, cache_size: %d}", providers.MaxCacheSize+1), fmt.Sprintf("providers[0].cache_size: %d is not an integer between 0 and %d", providers.MaxCacheSize+1, providers.MaxCacheSize)},
 		{"fetch options", "{name: corp, type: oidc, issuer: https://login.example.com/, audience: api, cooldown: 30s, max_key_age: 1h, refresh_interval: 10m}", ""},
 		{"cooldown reaches the key set", "{name: corp, type: oidc, issuer: https://login.example.com/, audience: api, cooldown: 2h}", "authgate.yaml:4: providers[0] (corp): oidc: corp: "},
 		{"keycloak cache TTL reaches the verifier", "{name: kc, type: keycloak, base_url: https://kc.example.com, realm: demo, client_id: api, cache_size: 10, cache_ttl: 1h}", "authgate.yaml:4: providers[0] (kc): keycloak: kc: "},
@@ -234,6 +237,12 @@ func TestRegistry(t *testing.T) {
 			}
 			if typ.build == nil || typ.settings == nil {
 				t.Error("entry without settings or build")
+			}
+			// Every type whose keys come from the network takes the fetch
+			// options, the unknown-kid cooldown among them.
+			remote := !slices.Contains([]string{"static", "introspection", "apikey"}, typ.name)
+			if remote != seen["cooldown"] || remote != seen["max_key_age"] || remote != seen["refresh_interval"] {
+				t.Errorf("fetch options settable = %v, want %v", seen["cooldown"], remote)
 			}
 		})
 	}

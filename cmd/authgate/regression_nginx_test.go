@@ -28,12 +28,7 @@ func TestRegressionNginxPassesSpoofedPermissions(t *testing.T) {
 	defer backend.Close()
 	listen := freeAddr(t)
 	dir := t.TempDir()
-	addr := strings.TrimPrefix(gf.srv.URL, "http://")
-	conf := strings.NewReplacer(
-		"{{dir}}", dir, "{{listen}}", listen, "{{authgate}}", addr, "{{broken}}", addr,
-		"{{backend}}", strings.TrimPrefix(backend.URL, "http://"), "{{identity}}", nginxIdentity,
-	).Replace(nginxConf)
-	startNginx(t, bin, dir, conf, listen)
+	startNginx(t, bin, dir, nginxConf(t, dir, listen, strings.TrimPrefix(gf.srv.URL, "http://"), strings.TrimPrefix(backend.URL, "http://")), listen)
 
 	req, _ := http.NewRequest("GET", "http://"+listen+"/orders/1", nil)
 	req.Header.Set("Authorization", "Bearer "+gf.token(nil))

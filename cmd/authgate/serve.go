@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -33,8 +34,10 @@ const serveUsage = `usage: authgate serve --config FILE [--listen ADDR]
 
 Serve the configured providers as a forward-auth server:
 
-  /verify    200 with X-Auth-* identity headers, or 401/403/400/503
-  /healthz   200 "ok", no authentication
+  /verify    200 with X-Auth-* identity headers, or 401/403/400/429/503
+  /livez     200 "ok" while the process serves (also /healthz)
+  /readyz    200 "ok" when every chained provider can answer (usable keys,
+             a reachable API-key store), else 503 naming those that cannot
 
 The original method and URI come from X-Forwarded-Method/X-Forwarded-Uri
 (Traefik, Caddy), X-Original-Method/X-Original-URI (nginx), or the path
@@ -45,7 +48,10 @@ original URI the rules cannot be applied (400 when the configuration has
 rules), nor rules that name methods without an original method (400). URIs
 with a fragment, a backslash or a ";" path parameter are refused (400).
 
-SIGTERM or SIGINT shuts the server down gracefully.
+SIGHUP re-reads the configuration file and every file it names: a valid
+one replaces the running one (requests in flight finish with the old), an
+invalid one is logged and refused. SIGTERM or SIGINT shuts the server down
+gracefully.
 
 Flags:
 `
@@ -61,23 +67,22 @@ func cmdServe(e *env, args []string) int {
 	if err != nil {
 		return e.fail("serve", err)
 	}
-	logger := newLogger(cfg.Log, e.stderr)
-	// Only what the chain names is built: a provider it leaves out is
-	// neither constructed nor prefetched, and its store is not opened.
-	g, err := build(e.ctx, cfg, buildOptions{logger: logger, chained: true})
+	gen, err := newGeneration(e.ctx, cfg, e.stderr)
 	if err != nil {
 		return e.fail("serve", err)
 	}
-	defer g.Close()
 	addr := cfg.Listen
 	if *listen != "" {
 		addr = *listen
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		gen.close()
 		return e.fail("serve", err)
 	}
-	h := newHandler(g, logger)
+	h := &handler{}
+	h.cur.Store(gen)
+	defer func() { h.cur.Load().close() }()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -85,20 +90,35 @@ func cmdServe(e *env, args []string) int {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(gen.base.Handler(), slog.LevelWarn),
 	}
-	logger.Info("authgate: serving", "addr", ln.Addr().String(), "chain", strings.Join(cfg.Chain, ","), "rules", len(g.rules))
-	g.prefetch(e.ctx, logger)
+	gen.base.Info("authgate: serving", "addr", ln.Addr().String(), "chain", strings.Join(cfg.Chain, ","), "rules", len(gen.g.rules))
+	go gen.ready.start(e.ctx, prefetchTimeout, false)
 	if e.ready != nil {
 		e.ready(ln.Addr().String())
 	}
+	var hup <-chan struct{}
+	if e.hangup != nil {
+		c, stop := e.hangup()
+		defer stop()
+		hup = c
+	}
+	// A metrics listener, on its own address, would start here beside srv
+	// (and be shut down with it).
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return e.fail("serve", err)
-	case <-e.ctx.Done():
+loop:
+	for {
+		select {
+		case err := <-errc:
+			return e.fail("serve", err)
+		case <-hup:
+			h.reload(e, *config, *listen)
+		case <-e.ctx.Done():
+			break loop
+		}
 	}
+	logger := h.cur.Load().base
 	logger.Info("authgate: shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
@@ -108,29 +128,11 @@ func cmdServe(e *env, args []string) int {
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return e.fail("serve", err)
 	}
-	if err := g.Close(); err != nil {
+	if err := h.cur.Load().close(); err != nil {
 		return e.fail("serve", err)
 	}
 	logger.Info("authgate: stopped")
 	return exitOK
-}
-
-// prefetch warms the remote providers' keys in the background, so the
-// first requests do not wait for discovery; failures are logged, not fatal
-// (requests are answered 503 until the keys can be had).
-func (g *gateway) prefetch(ctx context.Context, logger *slog.Logger) {
-	for _, p := range g.providers {
-		if p.prefetch == nil {
-			continue
-		}
-		go func() {
-			ctx, cancel := context.WithTimeout(ctx, prefetchTimeout)
-			defer cancel()
-			if err := p.prefetch(ctx); err != nil && ctx.Err() == nil {
-				logger.Warn("authgate: key prefetch failed", "provider", p.cfg.Name, "reason", authgate.Reason(err))
-			}
-		}()
-	}
 }
 
 func newLogger(c LogConfig, w io.Writer) *slog.Logger {
@@ -143,31 +145,28 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// handler answers forward-auth requests.
+// handler answers forward-auth requests with the current generation.
 type handler struct {
-	g      *gateway
-	realm  string
-	logger *slog.Logger
-	log    adapter.Config
+	cur atomic.Pointer[generation]
 }
 
+// newHandler serves g (tests: the gateway is built and closed by them).
 func newHandler(g *gateway, logger *slog.Logger) *handler {
-	return &handler{
-		g:      g,
-		realm:  g.cfg.Realm,
-		logger: logger,
-		log:    adapter.Config{Realm: g.cfg.Realm, Logger: logger, LoggerSet: true},
-	}
+	h := &handler{}
+	h.cur.Store(wrapGateway(g, logger))
+	return h
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	gen := h.acquire()
+	defer gen.release()
 	switch {
-	case r.URL.Path == "/healthz":
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		io.WriteString(w, "ok\n")
+	case r.URL.Path == "/livez" || r.URL.Path == "/healthz":
+		serveLive(w)
+	case r.URL.Path == "/readyz":
+		serveReady(w, r, gen.ready)
 	case r.URL.Path == "/verify" || strings.HasPrefix(r.URL.Path, "/verify/"):
-		h.verify(w, r)
+		gen.verify(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -196,7 +195,7 @@ func errForwarded(cause error) error {
 	}
 }
 
-func (h *handler) verify(w http.ResponseWriter, r *http.Request) {
+func (h *generation) verify(w http.ResponseWriter, r *http.Request) {
 	method, uri, err := original(r)
 	var rl *rule
 	if err == nil && len(h.g.rules) > 0 {
@@ -244,9 +243,53 @@ func (h *handler) verify(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error, provider, method, route string) {
-	h.log.LogFailure(r.Context(), err, provider, method, route)
-	authgate.WriteError(w, err, h.realm)
+func (h *generation) fail(w http.ResponseWriter, r *http.Request, err error, provider, method, route string) {
+	if isTechnical(err) {
+		// LogFailure's line, with the bounded cause an operator needs.
+		var e *authgate.Error
+		if errors.As(err, &e) && e.Provider != "" {
+			provider = e.Provider
+		}
+		attrs := []slog.Attr{slog.String("reason", authgate.Reason(err)), slog.String("provider", provider), slog.String("method", adapter.Method(method))}
+		if route != "" {
+			attrs = append(attrs, slog.String("route", route))
+		}
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "authgate: authentication failed", append(attrs, slog.String("cause", causeOf(err)))...)
+	} else {
+		h.log.LogFailure(r.Context(), err, provider, method, route)
+	}
+	writeError(w, err, h.realm)
+}
+
+// headerErrorBody repeats the JSON body of a failure answer in a header:
+// nginx's auth_request drops the subrequest's body, and its recipe
+// (deploy/nginx.conf) answers the client with this header's value instead
+// of nginx's own error page.
+const headerErrorBody = "X-Authgate-Error-Body"
+
+// writeError is authgate.WriteError, with the body in headerErrorBody too.
+func writeError(w http.ResponseWriter, err error, realm string) {
+	rec := &errorRecorder{header: w.Header(), status: http.StatusOK}
+	authgate.WriteError(rec, err, realm)
+	w.Header().Set(headerErrorBody, string(rec.body))
+	w.WriteHeader(rec.status)
+	w.Write(rec.body)
+}
+
+// errorRecorder keeps what authgate.WriteError writes.
+type errorRecorder struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (r *errorRecorder) Header() http.Header { return r.header }
+
+func (r *errorRecorder) WriteHeader(status int) { r.status = status }
+
+func (r *errorRecorder) Write(p []byte) (int, error) {
+	r.body = append(r.body, p...)
+	return len(p), nil
 }
 
 var (

@@ -62,3 +62,51 @@ func TestServeSIGTERM(t *testing.T) {
 		t.Errorf("no shutdown in the log:\n%s", stderr.String())
 	}
 }
+
+// TestServeSIGHUP sends the process a real SIGHUP while run serves: the
+// re-read configuration (a new realm) answers from then on.
+func TestServeSIGHUP(t *testing.T) {
+	f := newFixture(t)
+	addr := freeAddr(t)
+	conf := strings.Replace(baseConfig, "127.0.0.1:0", addr, 1)
+	path := f.write("authgate.yaml", conf)
+	ctxDone := make(chan int, 1)
+	var stderr lockedBuffer
+	go func() { ctxDone <- run([]string{"serve", "--config", path}, io.Discard, &stderr) }()
+	t.Cleanup(func() {
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		select {
+		case <-ctxDone:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop on SIGTERM")
+		}
+	})
+	realm := func() string {
+		resp, err := http.Get("http://" + addr + "/verify")
+		if err != nil {
+			return ""
+		}
+		resp.Body.Close()
+		return resp.Header.Get("WWW-Authenticate")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(realm(), `realm="api"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not come up:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	f.write("authgate.yaml", strings.Replace(conf, "realm: api", "realm: reloaded", 1))
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(realm(), `realm="reloaded"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(stderr.String(), "authgate: configuration reloaded") {
+		t.Errorf("no reload in the log:\n%s", stderr.String())
+	}
+}
