@@ -223,3 +223,15 @@ func errorInfo(err error) (*errdetails.ErrorInfo, time.Duration) {
 
 // quiet is the option that keeps test logs clean.
 var quiet = grpcauth.WithLogger(slog.New(slog.DiscardHandler))
+
+// callContext returns a context with a timeout and the metadata pairs md.
+func callContext(md []string) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	return metadata.AppendToOutgoingContext(ctx, md...), cancel
+}
+
+func newTestClient(conn *grpc.ClientConn) testgrpc.TestServiceClient {
+	return testgrpc.NewTestServiceClient(conn)
+}
+
+func emptyMsg() *testgrpc.Empty { return &testgrpc.Empty{} }
