@@ -26,6 +26,10 @@ import (
 // transport.
 func NewRequest(ctx context.Context, fullMethod string) *http.Request {
 	md, _ := metadata.FromIncomingContext(ctx)
+	var host string
+	if v := md[":authority"]; len(v) > 0 {
+		host = v[0]
+	}
 	r := (&http.Request{
 		Method:     http.MethodPost,
 		URL:        &url.URL{Path: fullMethod},
@@ -33,11 +37,9 @@ func NewRequest(ctx context.Context, fullMethod string) *http.Request {
 		ProtoMajor: 2,
 		Header:     header(md, true),
 		Body:       http.NoBody,
+		Host:       host,
 		RequestURI: fullMethod,
 	}).WithContext(ctx)
-	if v := md[":authority"]; len(v) > 0 {
-		r.Host = v[0]
-	}
 	if p, ok := peer.FromContext(ctx); ok {
 		if p.Addr != nil {
 			r.RemoteAddr = p.Addr.String()
@@ -65,25 +67,41 @@ func Header(md metadata.MD) http.Header {
 }
 
 // header builds the header of md. With owned, md is a copy no one else
-// holds (metadata.FromIncomingContext returns one) and its value slices
-// are used without copying them again.
+// holds (metadata.FromIncomingContext returns one): it becomes the header
+// itself, its keys renamed in place, so that no second map is built.
 func header(md metadata.MD, owned bool) http.Header {
+	if owned {
+		for k, v := range md {
+			// Keys inserted below are canonical and may be visited again:
+			// they are kept as they are.
+			switch ck := canonicalKey(k); {
+			case skipKey(k, v):
+				delete(md, k)
+			case ck != k:
+				delete(md, k)
+				if prev, ok := md[ck]; ok {
+					v = append(prev[:len(prev):len(prev)], v...)
+				}
+				md[ck] = v
+			}
+		}
+		return http.Header(md)
+	}
 	h := make(http.Header, len(md))
 	for k, v := range md {
-		if len(v) == 0 || k == "" || k[0] == ':' || strings.HasSuffix(strings.ToLower(k), "-bin") {
+		if skipKey(k, v) {
 			continue
 		}
-		if !owned {
-			v = append([]string(nil), v...)
-		}
 		key := canonicalKey(k)
-		if prev, ok := h[key]; ok {
-			// Two spellings of one key in a hand-built MD: keep both.
-			v = append(append([]string(nil), prev...), v...)
-		}
-		h[key] = v
+		h[key] = append(h[key][:len(h[key]):len(h[key])], v...)
 	}
 	return h
+}
+
+// skipKey reports whether the metadata key k with values v stays out of
+// the header: a pseudo-header, a binary key or no value at all.
+func skipKey(k string, v []string) bool {
+	return len(v) == 0 || k == "" || k[0] == ':' || strings.HasSuffix(strings.ToLower(k), "-bin")
 }
 
 // commonKeys are the canonical forms of the keys most calls carry, so that
