@@ -32,8 +32,8 @@ const jwtMediaType = "application/jwt"
 // refused. Both refuse jwk, jku, x5u, x5c, enc, zip, b64, a nesting cty and
 // a typ outside TokenTypes.
 func (v *Verifier) checkHeader(t *Token, unsigned bool) (*algorithm, error) {
-	h := t.Header
-	name, ok := h["alg"].(string)
+	h := readHeader(t.Header)
+	name, ok := h.alg.(string)
 	if !ok {
 		return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "alg" missing or not a string`))
 	}
@@ -49,26 +49,22 @@ func (v *Verifier) checkHeader(t *Token, unsigned bool) (*algorithm, error) {
 		}
 	}
 	t.Algorithm = name
-	if kid, present := h["kid"]; present {
-		if t.KeyID, ok = kid.(string); !ok {
+	if h.has&hasKid != 0 {
+		if t.KeyID, ok = h.kid.(string); !ok {
 			return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "kid" is not a string`))
 		}
 	}
-	for _, n := range [...]string{"jwk", "jku", "x5u", "x5c"} {
-		if _, present := h[n]; present {
-			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderKeyRef)
-		}
+	if h.has&hasKeyRef != 0 {
+		return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderKeyRef)
 	}
-	for _, n := range [...]string{"enc", "zip"} {
-		if _, present := h[n]; present {
-			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderJWE)
-		}
+	if h.has&hasJWE != 0 {
+		return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderJWE)
 	}
-	if _, present := h["b64"]; present {
+	if h.has&hasB64 != 0 {
 		return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderB64)
 	}
-	if cty, present := h["cty"]; present {
-		s, ok := cty.(string)
+	if h.has&hasCty != 0 {
+		s, ok := h.cty.(string)
 		if !ok {
 			return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "cty" is not a string`))
 		}
@@ -76,23 +72,70 @@ func (v *Verifier) checkHeader(t *Token, unsigned bool) (*algorithm, error) {
 			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderNested)
 		}
 	}
-	if typ, present := h["typ"]; present {
-		if t.Type, ok = typ.(string); !ok {
+	if h.has&hasTyp != 0 {
+		if t.Type, ok = h.typ.(string); !ok {
 			return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "typ" is not a string`))
 		}
 	}
 	if !v.typeAllowed(t.Type) {
 		return nil, v.fail(authgate.ErrInvalidCredentials, errHeaderType)
 	}
-	if crit, present := h["crit"]; present {
+	if h.has&hasCrit != 0 {
 		if unsigned {
 			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errUnsignedCrit)
 		}
-		if !v.critOK(h, crit) {
+		if !v.critOK(t.Header, h.crit) {
 			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderCrit)
 		}
 	}
 	return alg, nil
+}
+
+// headerMembers is what checkHeader reads of a header: the values it
+// checks and which of the names it looks for are present (has, a set of
+// the has… bits; a member whose value is null is present).
+type headerMembers struct {
+	alg, kid, cty, typ, crit any
+	has                      uint8
+}
+
+const (
+	hasKid    = 1 << iota
+	hasKeyRef // jwk, jku, x5u or x5c
+	hasJWE    // enc or zip
+	hasB64
+	hasCty
+	hasTyp
+	hasCrit
+)
+
+// readHeader collects the members checkHeader looks at in one pass over
+// the header: a header has a handful of members, checkHeader asks about a
+// dozen names, and iterating costs less than a dozen lookups. The checks
+// themselves stay in checkHeader, in their fixed order.
+func readHeader(header map[string]any) headerMembers {
+	var h headerMembers
+	for name, val := range header {
+		switch name {
+		case "alg":
+			h.alg = val
+		case "kid":
+			h.kid, h.has = val, h.has|hasKid
+		case "jwk", "jku", "x5u", "x5c":
+			h.has |= hasKeyRef
+		case "enc", "zip":
+			h.has |= hasJWE
+		case "b64":
+			h.has |= hasB64
+		case "cty":
+			h.cty, h.has = val, h.has|hasCty
+		case "typ":
+			h.typ, h.has = val, h.has|hasTyp
+		case "crit":
+			h.crit, h.has = val, h.has|hasCrit
+		}
+	}
+	return h
 }
 
 func (v *Verifier) typeAllowed(typ string) bool {
