@@ -2,8 +2,10 @@ package providers
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/authgate/authgate"
 )
@@ -223,4 +225,103 @@ func (v *Verifier) critOK(h map[string]any, crit any) bool {
 		}
 	}
 	return true
+}
+
+// maxHeaderEntries is how many distinct protected headers a verifier
+// remembers (headerCache).
+const maxHeaderEntries = 8
+
+// headerCache remembers the decoded and checked protected headers of
+// tokens whose signature verified, keyed by the header segment's exact
+// bytes. The tokens of one issuer and key share one header
+// ({"alg":…,"kid":…,"typ":…}), so Verify skips decoding, parsing and
+// checking it again: checkHeader is a function of the header's bytes and
+// the verifier's immutable configuration, and a remembered header is one
+// that passed it, so a hit gives the Token exactly what decodeHeader and
+// checkHeader would. Only headers of tokens whose signature verified are
+// added, so a forger cannot fill it; when it is full, a new header
+// replaces the entries in turn. Safe for concurrent use: the entries are
+// an immutable slice, replaced whole (copy on write).
+type headerCache struct {
+	entries atomic.Pointer[[]*headerEntry]
+	next    atomic.Uint32 // the entry a full cache replaces next
+}
+
+// headerEntry is one remembered header. header is decoded from a copy of
+// the segment, so it keeps no token's memory alive; it is never handed
+// out, only copied (see copyHeader), and never modified.
+type headerEntry struct {
+	segment            string
+	header             map[string]any
+	nested             bool // header holds an object or array
+	alg                *algorithm
+	algorithm, kid, ty string
+}
+
+// lookup returns the entry of the header segment h, or nil.
+func (c *headerCache) lookup(h string) *headerEntry {
+	if p := c.entries.Load(); p != nil {
+		for _, e := range *p {
+			if e.segment == h {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+// apply gives t what decodeHeader and checkHeader would: its own copy of
+// the header, and the algorithm, kid and type, and returns the algorithm.
+func (e *headerEntry) apply(t *Token) *algorithm {
+	t.Header = copyHeader(e.header, e.nested)
+	t.Algorithm, t.KeyID, t.Type = e.algorithm, e.kid, e.ty
+	return e.alg
+}
+
+// copyHeader returns a copy of h that shares nothing mutable with it:
+// maps.Clone (a small map's slots copied whole), then a deep copy of
+// nested values, which few headers have.
+func copyHeader(h map[string]any, nested bool) map[string]any {
+	out := maps.Clone(h)
+	if nested {
+		for k, v := range out {
+			switch v.(type) {
+			case map[string]any, []any:
+				out[k] = cloneValue(v)
+			}
+		}
+	}
+	return out
+}
+
+// add remembers the header of t, whose segment is h and whose signature
+// verified. It is best effort: a concurrent add may win instead.
+func (c *headerCache) add(h string, t *Token, alg *algorithm) {
+	raw, err := strictBase64.DecodeString(h)
+	if err != nil {
+		return
+	}
+	header, err := parseObject(raw) // a fresh copy: raw is never written again
+	if err != nil {
+		return
+	}
+	e := &headerEntry{segment: strings.Clone(h), header: header, alg: alg, algorithm: t.Algorithm, kid: t.KeyID, ty: t.Type}
+	for _, v := range header {
+		switch v.(type) {
+		case map[string]any, []any:
+			e.nested = true
+		}
+	}
+	old := c.entries.Load()
+	var list []*headerEntry
+	switch {
+	case old == nil:
+		list = []*headerEntry{e}
+	case len(*old) < maxHeaderEntries:
+		list = append(slices.Clip(*old), e)
+	default:
+		list = slices.Clone(*old)
+		list[c.next.Add(1)%maxHeaderEntries] = e
+	}
+	c.entries.CompareAndSwap(old, &list)
 }

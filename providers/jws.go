@@ -77,9 +77,13 @@ func compactBytes(s string) bool {
 // signature segment may be empty: frame refuses that for a signed token,
 // InsecureVerifyUnsigned requires it.
 //
-// A well-formed token takes the fast path (the dots found by IndexByte,
-// the alphabet checked by compactBytes); anything else is scanned again by
-// splitSlow, whose first failure in token order decides the error.
+// A well-formed token takes the fast path: the dots found by IndexByte,
+// the alphabet of the header and signature checked by compactBytes, and
+// the payload's only by the absence of CR and LF — the only bytes outside
+// the alphabet that the strict base64url decoder lets through, so that
+// decoding the payload, which every caller does next, checks the rest
+// (decodePayload). Anything else is scanned again by splitSlow, whose
+// first failure in token order decides the error.
 func split(token string, maxSize int) (h, p, s string, err error) {
 	if len(token) > maxSize {
 		return "", "", "", errTokenSize
@@ -93,14 +97,26 @@ func split(token string, maxSize int) (h, p, s string, err error) {
 		return splitSlow(token)
 	}
 	dot2 += dot1 + 1
-	if strings.IndexByte(token[dot2+1:], '.') >= 0 || !compactBytes(token) {
+	h, p, s = token[:dot1], token[dot1+1:dot2], token[dot2+1:]
+	if strings.IndexByte(s, '.') >= 0 || len(h) == 0 || len(p) == 0 || !compactBytes(h) || !compactBytes(s) ||
+		strings.IndexByte(p, '\n') >= 0 || strings.IndexByte(p, '\r') >= 0 {
 		return splitSlow(token)
 	}
-	h, p, s = token[:dot1], token[dot1+1:dot2], token[dot2+1:]
-	if len(h) == 0 || len(p) == 0 {
-		return "", "", "", errEmptySegment
-	}
 	return h, p, s, nil
+}
+
+// decodePayload decodes the payload segment p of token, framed by split,
+// into the front of buf. Its error is split's when the payload holds a
+// character outside the alphabet (split left that to the decoder), else
+// errBase64.
+func decodePayload(buf []byte, token, p string) (decoded, rest []byte, err error) {
+	decoded, rest, err = decodeInto(buf, p)
+	if err != nil {
+		if _, _, _, splitErr := splitSlow(token); splitErr != nil {
+			return nil, nil, splitErr
+		}
+	}
+	return decoded, rest, err
 }
 
 // splitSlow is split byte by byte: it reports the first of too many dots
@@ -175,16 +191,24 @@ func (v *Verifier) decodeHeader(t *Token, h string, buf []byte) ([]byte, error) 
 // signature over everything before the last dot. buf is free space for the
 // decoded header; what it has left after the header is scratch space for
 // the signature check (see checkSignature). The signature itself is
-// decoded on the stack: nothing keeps it. The Wycheproof tests run it
+// decoded on the stack: nothing keeps it. A header seen before in a token
+// whose signature verified comes from the verifier's headerCache instead
+// of being decoded and checked again. The Wycheproof tests run it
 // directly, since their payloads are not claim sets.
 func (v *Verifier) verifySigned(ctx context.Context, t *Token, token, h, s string, buf []byte) error {
-	rest, err := v.decodeHeader(t, h, buf)
-	if err != nil {
-		return err
-	}
-	alg, err := v.checkHeader(t, false)
-	if err != nil {
-		return err
+	var alg *algorithm
+	rest := buf
+	known := v.headers.lookup(h)
+	if known != nil {
+		alg = known.apply(t)
+	} else {
+		var err error
+		if rest, err = v.decodeHeader(t, h, buf); err != nil {
+			return err
+		}
+		if alg, err = v.checkHeader(t, false); err != nil {
+			return err
+		}
 	}
 	var sigBuf [stackSignature]byte
 	dst := sigBuf[:]
@@ -195,5 +219,11 @@ func (v *Verifier) verifySigned(ctx context.Context, t *Token, token, h, s strin
 	if err != nil {
 		return v.fail(authgate.ErrMalformedToken, err)
 	}
-	return v.checkSignature(ctx, t, alg, token[:len(token)-len(s)-1], sig, rest)
+	if err := v.checkSignature(ctx, t, alg, token[:len(token)-len(s)-1], sig, rest); err != nil {
+		return err
+	}
+	if known == nil {
+		v.headers.add(h, t, alg)
+	}
+	return nil
 }

@@ -36,6 +36,7 @@ type Verifier struct {
 	validate          func(*Token) error
 	now               func() time.Time
 	cache             *tokenCache // nil: no cache
+	headers           headerCache
 }
 
 // Token is a verified token.
@@ -180,7 +181,7 @@ func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, bu
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, err)
 	}
 	buf = make([]byte, strictBase64.DecodedLen(len(p))+strictBase64.DecodedLen(len(h))+scratchSize)
-	payload, buf, err := decodeInto(buf, p)
+	payload, buf, err := decodePayload(buf, token, p)
 	if err != nil {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, err)
 	}

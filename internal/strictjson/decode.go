@@ -2,6 +2,7 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"strconv"
 	"unicode/utf16"
@@ -269,8 +270,19 @@ func (d *decoder) string() (s string, fold bool, err error) {
 	data := d.data
 	start := d.pos + 1
 	i := start
-	var seen byte // the classes of the plain bytes, or-ed
+	var seen byte     // the classes of the plain bytes, or-ed
+	var upper8 uint64 // nonzero once a word of plain bytes held an upper-case letter
 	for i < len(data) {
+		// Eight plain bytes at a time, then byte by byte up to the next
+		// byte that is not plain.
+		for i+8 <= len(data) {
+			w := binary.LittleEndian.Uint64(data[i:])
+			if !plainWord(w) {
+				break
+			}
+			upper8 |= upperInWord(w)
+			i += 8
+		}
 		for i < len(data) && byteClass[data[i]]&plain != 0 {
 			seen |= byteClass[data[i]]
 			i++
@@ -282,7 +294,7 @@ func (d *decoder) string() (s string, fold bool, err error) {
 		switch {
 		case c == '"':
 			d.pos = i + 1
-			fold = fold || seen&upper != 0
+			fold = fold || seen&upper != 0 || upper8 != 0
 			if i == start {
 				return "", fold, nil
 			}
@@ -302,6 +314,31 @@ func (d *decoder) string() (s string, fold bool, err error) {
 		}
 	}
 	return "", false, errSyntax
+}
+
+// Word-at-a-time tests on eight bytes of a string (little-endian in a
+// uint64), exact as booleans (the classic "has less", "has zero" and "has
+// between" bit tricks).
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainWord reports whether all eight bytes of w are plain: none below
+// 0x20, none at or above 0x80, none a quote or a backslash.
+func plainWord(w uint64) bool {
+	less := (w - ones*0x20) &^ w
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	quote = (quote - ones) &^ quote
+	backslash = (backslash - ones) &^ backslash
+	return (w|less|quote|backslash)&highs == 0
+}
+
+// upperInWord is nonzero when a byte of w, a plainWord, is in 'A'..'Z'.
+func upperInWord(w uint64) uint64 {
+	const m, n = 'A' - 1, 'Z' + 1 // exclusive bounds
+	return (ones*(127+n) - w) &^ w & (w + ones*(127-m)) & highs
 }
 
 // Classes of bytes in a JSON string.
