@@ -280,25 +280,25 @@ func carveStrings(v any, buf []string) (list, rest []string) {
 // carveStrings. Like strings.Fields, it returns an empty list, not nil, for
 // a string without fields.
 func carveFields(s string, buf []string) (list, rest []string) {
-	if !isASCII(s) {
-		for f := range strings.FieldsSeq(s) {
-			buf = append(buf, f)
-		}
-		return buf[:len(buf):len(buf)], buf[len(buf):]
-	}
-	// ASCII: the spaces strings.Fields splits at are these six bytes.
+	n := len(buf)
 	start := -1
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\n', '\v', '\f', '\r':
+		switch fieldByte[s[i]] {
+		case fieldSpace:
 			if start >= 0 {
 				buf = append(buf, s[start:i])
 				start = -1
 			}
-		default:
+		case fieldOther:
 			if start < 0 {
 				start = i
 			}
+		default: // not ASCII: Unicode spaces too, as strings.Fields
+			buf = buf[:n]
+			for f := range strings.FieldsSeq(s) {
+				buf = append(buf, f)
+			}
+			return buf[:len(buf):len(buf)], buf[len(buf):]
 		}
 	}
 	if start >= 0 {
@@ -307,14 +307,23 @@ func carveFields(s string, buf []string) (list, rest []string) {
 	return buf[:len(buf):len(buf)], buf[len(buf):]
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
+// Classes of bytes for carveFields: the ASCII spaces strings.Fields
+// splits at, other ASCII, and the bytes of other characters.
+const (
+	fieldOther = iota
+	fieldSpace
+	fieldNonASCII
+)
+
+var fieldByte = func() (t [256]byte) {
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = fieldNonASCII
 	}
-	return true
-}
+	for _, c := range []byte(" \t\n\v\f\r") {
+		t[c] = fieldSpace
+	}
+	return t
+}()
 
 // StringList returns the strings of a JSON array claim, or nil when v is not
 // an array. Non-string members are left out.

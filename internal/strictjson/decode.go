@@ -39,7 +39,7 @@ type decoder struct {
 // so that the map or slice it returns is allocated once at its exact size.
 const (
 	frameMembers  = 16
-	frameElements = 16
+	frameElements = 8
 )
 
 type member struct {
