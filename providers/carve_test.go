@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/authgate/authgate"
 )
 
 // TestCarveFields: the principal's scopes split exactly as strings.Fields
@@ -89,5 +91,50 @@ func TestAudienceStorage(t *testing.T) {
 				t.Fatalf("audience(%v) = %q (cap %d), %v; want %q", tt.aud, got, cap(got), err, tt.want)
 			}
 		})
+	}
+}
+
+// TestCopyPrincipalArrays: the arrays copyPrincipal copies into the
+// principal's allocation are the caller's and capped, so writing to or
+// appending to one changes neither the template nor another array; and a
+// copy of a principal of the usual shape costs five allocations (the
+// principal with its lists and first arrays, and two per map).
+func TestCopyPrincipalArrays(t *testing.T) {
+	template := &authgate.Principal{
+		Audience: []string{"api", "other"},
+		Roles:    []string{"a"},
+		Claims: map[string]any{
+			"aud": []any{"api", "other"}, "roles": []any{"a"}, "sub": "u",
+			"nested": map[string]any{"x": []any{[]any{"deep"}, 1.0}},
+			"big":    []any{"1", "2", "3", "4", "5", "6", "7", "8", "9"},
+		},
+		Header: map[string]any{"alg": "RS256", "kid": "k1"},
+	}
+	want := cloneObject(template.Claims)
+	p := copyPrincipal(template)
+	if !reflect.DeepEqual(p.Claims, template.Claims) || !reflect.DeepEqual(p.Header, template.Header) {
+		t.Fatalf("copyPrincipal = %v %v, want %v %v", p.Claims, p.Header, template.Claims, template.Header)
+	}
+	aud := p.Claims["aud"].([]any)
+	roles := p.Claims["roles"].([]any)
+	if cap(aud) != len(aud) || cap(roles) != len(roles) {
+		t.Errorf("copied arrays have cap %d and %d for len %d and %d", cap(aud), cap(roles), len(aud), len(roles))
+	}
+	aud[0] = "evil"
+	p.Claims["aud"] = append(aud, "more")
+	roles[0] = "root"
+	p.Claims["nested"].(map[string]any)["x"].([]any)[0].([]any)[0] = "z"
+	p.Claims["big"].([]any)[0] = "0"
+	if !reflect.DeepEqual(template.Claims, want) {
+		t.Errorf("writing to the copy changed the template: %v", template.Claims)
+	}
+	if q := copyPrincipal(template); !reflect.DeepEqual(q.Claims, want) {
+		t.Errorf("a later copy = %v, want %v", q.Claims, want)
+	}
+	usual := &authgate.Principal{Audience: []string{"api", "other"}, Scopes: []string{"openid", "email"},
+		Claims: map[string]any{"aud": []any{"api", "other"}, "sub": "u", "exp": 1.0, "scope": "openid email"},
+		Header: map[string]any{"alg": "HS256", "kid": "k1", "typ": "JWT"}}
+	if n := testing.AllocsPerRun(100, func() { copyPrincipal(usual) }); n > 5 {
+		t.Errorf("copyPrincipal of a usual principal: %v allocations, want at most 5", n)
 	}
 }

@@ -279,19 +279,14 @@ func (e *headerEntry) apply(t *Token) *algorithm {
 }
 
 // copyHeader returns a copy of h that shares nothing mutable with it:
-// maps.Clone (a small map's slots copied whole), then a deep copy of
-// nested values, which few headers have.
+// maps.Clone (a small map's slots copied whole) for a flat header, a deep
+// copy for one with nested values, which few headers have (writing them
+// into a clone could make it grow).
 func copyHeader(h map[string]any, nested bool) map[string]any {
-	out := maps.Clone(h)
 	if nested {
-		for k, v := range out {
-			switch v.(type) {
-			case map[string]any, []any:
-				out[k] = cloneValue(v)
-			}
-		}
+		return cloneObject(h)
 	}
-	return out
+	return maps.Clone(h)
 }
 
 // add remembers the header of t, whose segment is h and whose signature
