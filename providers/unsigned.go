@@ -57,7 +57,7 @@ func PeekIssuer(token string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	payload, err := strictBase64.DecodeString(p) // refuses what split left to it
+	payload, err := strictBase64.DecodeString(p)
 	if err != nil {
 		return "", false
 	}
