@@ -10,6 +10,7 @@ import (
 	"weak"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/bytesconv"
 )
 
 // Bounds of the verified-token cache.
@@ -245,34 +246,100 @@ func (e *cacheEntry) template(a *TokenAuthenticator) *authgate.Principal {
 // — assign fields, write list elements, append, write or delete claims at
 // any depth — can therefore never reach the template or another request's
 // copy. User is not copied: a template has none.
+//
+// The principal, its lists and the first arrays of its claims (up to
+// copyArrays of them, copyElements elements in all: the audience and a
+// role list of a usual token) are one allocation, principalCopy. An array
+// copied there is boxed in its interface in place (bytesconv.Box) from a
+// slice header that is written once and never again; its elements are the
+// caller's like any other.
 func copyPrincipal(p *authgate.Principal) *authgate.Principal {
 	n := len(p.Audience) + len(p.Roles) + len(p.Scopes) + len(p.Permissions)
-	var out *authgate.Principal
-	var buf []string
-	if n <= principalInline {
-		// One allocation for the principal and its lists.
-		b := new(principalWithLists)
-		out, buf = &b.p, b.lists[:0:n]
-	} else {
-		out, buf = new(authgate.Principal), make([]string, 0, n)
+	b := new(principalCopy)
+	out, buf := &b.p, b.lists[:0:min(n, principalInline)]
+	if n > principalInline {
+		buf = make([]string, 0, n)
 	}
 	*out = *p
 	out.Audience, buf = carve(p.Audience, buf)
 	out.Roles, buf = carve(p.Roles, buf)
 	out.Scopes, buf = carve(p.Scopes, buf)
 	out.Permissions, _ = carve(p.Permissions, buf)
-	out.Claims = cloneObject(p.Claims)
-	out.Header = cloneObject(p.Header)
+	c := arrayCopier{headers: b.arrays[:0], elems: b.elems[:0]}
+	out.Claims = c.object(p.Claims)
+	out.Header = c.object(p.Header)
 	return out
 }
 
-// principalInline is how many list elements copyPrincipal keeps in the
-// principal's own allocation.
+// principalInline is how many list elements a principal keeps in its own
+// allocation (Mapping.Principal and copyPrincipal).
 const principalInline = 8
 
 type principalWithLists struct {
 	p     authgate.Principal
 	lists [principalInline]string
+}
+
+// How many arrays, and elements in all, copyPrincipal copies into the
+// principal's allocation.
+const (
+	copyArrays   = 2
+	copyElements = 8
+)
+
+type principalCopy struct {
+	p      authgate.Principal
+	lists  [principalInline]string
+	arrays [copyArrays][]any
+	elems  [copyElements]any
+}
+
+// arrayCopier is cloneObject with the free space of a principalCopy for
+// the arrays it copies; beyond it, arrays are allocated as cloneValue
+// does.
+type arrayCopier struct {
+	headers [][]any // free slice-header slots, boxed in place
+	elems   []any   // free element slots
+}
+
+func (c *arrayCopier) object(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch v.(type) {
+		case map[string]any, []any:
+			v = c.value(v)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func (c *arrayCopier) value(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return c.object(x)
+	case []any:
+		n, used := len(x), len(c.elems)
+		if len(c.headers) == cap(c.headers) || cap(c.elems)-used < n {
+			out := make([]any, n)
+			for i, e := range x {
+				out[i] = c.value(e)
+			}
+			return out
+		}
+		// Reserve the elements first: nested arrays take the slots after.
+		c.elems = c.elems[:used+n]
+		out := c.elems[used : used+n : used+n]
+		for i, e := range x {
+			out[i] = c.value(e)
+		}
+		c.headers = append(c.headers, out)
+		return bytesconv.Box(&c.headers[len(c.headers)-1])
+	}
+	return v // strings, numbers, booleans and nil are immutable
 }
 
 // carve copies src to the front of buf's free capacity and returns the

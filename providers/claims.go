@@ -186,38 +186,144 @@ type Mapping struct {
 // audience, email and name, tenant, roles from RolesClaim, scopes from
 // "scope" (space-separated) or "scp" (array or space-separated string),
 // permissions from "permissions", every claim and the header.
+//
+// The principal and its Roles, Scopes and Permissions are one allocation
+// when the lists have at most principalInline elements in all; each list is
+// capped at its length, so appending to one never writes into another.
 func (m Mapping) Principal(t *Token) *authgate.Principal {
-	p := &authgate.Principal{
-		Provider:  m.Provider,
-		Method:    cmp.Or(m.Method, "jwt"),
-		Subject:   t.Subject,
-		Issuer:    t.Issuer,
-		Audience:  t.Audience,
-		Claims:    t.Claims,
-		Header:    t.Header,
-		ExpiresAt: t.ExpiresAt,
-		IssuedAt:  t.IssuedAt,
-	}
-	p.Email, _ = t.Claims["email"].(string)
-	p.Name, _ = t.Claims["name"].(string)
-	if v, ok := authgate.LookupClaim(t.Claims, cmp.Or(m.TenantClaim, "tenant")); ok {
-		p.Tenant, _ = v.(string)
-	}
-	if v, ok := authgate.LookupClaim(t.Claims, cmp.Or(m.RolesClaim, "roles")); ok {
-		p.Roles = StringList(v)
+	var roles, scopes, permissions any
+	if v, ok := lookupClaim(t.Claims, cmp.Or(m.RolesClaim, "roles")); ok {
+		roles = v
 	}
 	if s, ok := t.Claims["scope"].(string); ok {
-		p.Scopes = strings.Fields(s)
+		scopes = s
 	} else if v, ok := t.Claims["scp"]; ok {
-		if s, ok := v.(string); ok {
-			p.Scopes = strings.Fields(s)
-		} else {
-			p.Scopes = StringList(v)
-		}
+		scopes = v
 	}
-	p.Permissions = StringList(t.Claims["permissions"])
+	permissions = t.Claims["permissions"]
+
+	// Field by field: the new principal is zero, and assigning a whole
+	// struct to it would copy every word with write barriers.
+	b := new(principalWithLists)
+	p := &b.p
+	p.Provider = m.Provider
+	p.Method = cmp.Or(m.Method, "jwt")
+	p.Subject = t.Subject
+	p.Issuer = t.Issuer
+	p.Audience = t.Audience
+	p.Claims = t.Claims
+	p.Header = t.Header
+	p.ExpiresAt = t.ExpiresAt
+	p.IssuedAt = t.IssuedAt
+	p.Email, _ = t.Claims["email"].(string)
+	p.Name, _ = t.Claims["name"].(string)
+	if v, ok := lookupClaim(t.Claims, cmp.Or(m.TenantClaim, "tenant")); ok {
+		p.Tenant, _ = v.(string)
+	}
+	buf := b.lists[:0]
+	if n := listBound(roles) + listBound(scopes) + listBound(permissions); n > len(b.lists) {
+		buf = make([]string, 0, n)
+	}
+	if roles != nil {
+		p.Roles, buf = carveStrings(roles, buf)
+	}
+	if s, ok := scopes.(string); ok {
+		p.Scopes, buf = carveFields(s, buf)
+	} else if scopes != nil {
+		p.Scopes, buf = carveStrings(scopes, buf)
+	}
+	p.Permissions, _ = carveStrings(permissions, buf)
 	return p
 }
+
+// lookupClaim is authgate.LookupClaim with a shortcut for a path that is a
+// plain member name (no "." and no "/"), which LookupClaim too looks up as
+// one name.
+func lookupClaim(claims map[string]any, path string) (any, bool) {
+	if strings.IndexByte(path, '.') < 0 && strings.IndexByte(path, '/') < 0 {
+		v, ok := claims[path]
+		return v, ok
+	}
+	return authgate.LookupClaim(claims, path)
+}
+
+// listBound is at least the number of strings carveStrings or carveFields
+// takes from v, in the common case exactly: an array's length, one more
+// than a string's spaces.
+func listBound(v any) int {
+	switch x := v.(type) {
+	case []any:
+		return len(x)
+	case string:
+		return strings.Count(x, " ") + 1
+	}
+	return 0
+}
+
+// carveStrings is StringList into the front of buf's free capacity: it
+// returns the list (capped at its length; nil when StringList gives nil)
+// and the rest of buf.
+func carveStrings(v any, buf []string) (list, rest []string) {
+	arr, ok := v.([]any)
+	if !ok || len(arr) == 0 {
+		return nil, buf
+	}
+	for _, e := range arr {
+		if s, ok := e.(string); ok {
+			buf = append(buf, s)
+		}
+	}
+	return buf[:len(buf):len(buf)], buf[len(buf):]
+}
+
+// carveFields is strings.Fields into the front of buf's free capacity, as
+// carveStrings. Like strings.Fields, it returns an empty list, not nil, for
+// a string without fields.
+func carveFields(s string, buf []string) (list, rest []string) {
+	n := len(buf)
+	start := -1
+	for i := 0; i < len(s); i++ {
+		switch fieldByte[s[i]] {
+		case fieldSpace:
+			if start >= 0 {
+				buf = append(buf, s[start:i])
+				start = -1
+			}
+		case fieldOther:
+			if start < 0 {
+				start = i
+			}
+		default: // not ASCII: Unicode spaces too, as strings.Fields
+			buf = buf[:n]
+			for f := range strings.FieldsSeq(s) {
+				buf = append(buf, f)
+			}
+			return buf[:len(buf):len(buf)], buf[len(buf):]
+		}
+	}
+	if start >= 0 {
+		buf = append(buf, s[start:])
+	}
+	return buf[:len(buf):len(buf)], buf[len(buf):]
+}
+
+// Classes of bytes for carveFields: the ASCII spaces strings.Fields
+// splits at, other ASCII, and the bytes of other characters.
+const (
+	fieldOther = iota
+	fieldSpace
+	fieldNonASCII
+)
+
+var fieldByte = func() (t [256]byte) {
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = fieldNonASCII
+	}
+	for _, c := range []byte(" \t\n\v\f\r") {
+		t[c] = fieldSpace
+	}
+	return t
+}()
 
 // StringList returns the strings of a JSON array claim, or nil when v is not
 // an array. Non-string members are left out.

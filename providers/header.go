@@ -2,8 +2,10 @@ package providers
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/authgate/authgate"
 )
@@ -32,8 +34,8 @@ const jwtMediaType = "application/jwt"
 // refused. Both refuse jwk, jku, x5u, x5c, enc, zip, b64, a nesting cty and
 // a typ outside TokenTypes.
 func (v *Verifier) checkHeader(t *Token, unsigned bool) (*algorithm, error) {
-	h := t.Header
-	name, ok := h["alg"].(string)
+	h := readHeader(t.Header)
+	name, ok := h.alg.(string)
 	if !ok {
 		return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "alg" missing or not a string`))
 	}
@@ -49,26 +51,22 @@ func (v *Verifier) checkHeader(t *Token, unsigned bool) (*algorithm, error) {
 		}
 	}
 	t.Algorithm = name
-	if kid, present := h["kid"]; present {
-		if t.KeyID, ok = kid.(string); !ok {
+	if h.has&hasKid != 0 {
+		if t.KeyID, ok = h.kid.(string); !ok {
 			return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "kid" is not a string`))
 		}
 	}
-	for _, n := range [...]string{"jwk", "jku", "x5u", "x5c"} {
-		if _, present := h[n]; present {
-			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderKeyRef)
-		}
+	if h.has&hasKeyRef != 0 {
+		return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderKeyRef)
 	}
-	for _, n := range [...]string{"enc", "zip"} {
-		if _, present := h[n]; present {
-			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderJWE)
-		}
+	if h.has&hasJWE != 0 {
+		return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderJWE)
 	}
-	if _, present := h["b64"]; present {
+	if h.has&hasB64 != 0 {
 		return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderB64)
 	}
-	if cty, present := h["cty"]; present {
-		s, ok := cty.(string)
+	if h.has&hasCty != 0 {
+		s, ok := h.cty.(string)
 		if !ok {
 			return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "cty" is not a string`))
 		}
@@ -76,23 +74,70 @@ func (v *Verifier) checkHeader(t *Token, unsigned bool) (*algorithm, error) {
 			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderNested)
 		}
 	}
-	if typ, present := h["typ"]; present {
-		if t.Type, ok = typ.(string); !ok {
+	if h.has&hasTyp != 0 {
+		if t.Type, ok = h.typ.(string); !ok {
 			return nil, v.fail(authgate.ErrMalformedToken, errors.New(`header "typ" is not a string`))
 		}
 	}
 	if !v.typeAllowed(t.Type) {
 		return nil, v.fail(authgate.ErrInvalidCredentials, errHeaderType)
 	}
-	if crit, present := h["crit"]; present {
+	if h.has&hasCrit != 0 {
 		if unsigned {
 			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errUnsignedCrit)
 		}
-		if !v.critOK(h, crit) {
+		if !v.critOK(t.Header, h.crit) {
 			return nil, v.fail(authgate.ErrUnsupportedAlgorithm, errHeaderCrit)
 		}
 	}
 	return alg, nil
+}
+
+// headerMembers is what checkHeader reads of a header: the values it
+// checks and which of the names it looks for are present (has, a set of
+// the has… bits; a member whose value is null is present).
+type headerMembers struct {
+	alg, kid, cty, typ, crit any
+	has                      uint8
+}
+
+const (
+	hasKid    = 1 << iota
+	hasKeyRef // jwk, jku, x5u or x5c
+	hasJWE    // enc or zip
+	hasB64
+	hasCty
+	hasTyp
+	hasCrit
+)
+
+// readHeader collects the members checkHeader looks at in one pass over
+// the header: a header has a handful of members, checkHeader asks about a
+// dozen names, and iterating costs less than a dozen lookups. The checks
+// themselves stay in checkHeader, in their fixed order.
+func readHeader(header map[string]any) headerMembers {
+	var h headerMembers
+	for name, val := range header {
+		switch name {
+		case "alg":
+			h.alg = val
+		case "kid":
+			h.kid, h.has = val, h.has|hasKid
+		case "jwk", "jku", "x5u", "x5c":
+			h.has |= hasKeyRef
+		case "enc", "zip":
+			h.has |= hasJWE
+		case "b64":
+			h.has |= hasB64
+		case "cty":
+			h.cty, h.has = val, h.has|hasCty
+		case "typ":
+			h.typ, h.has = val, h.has|hasTyp
+		case "crit":
+			h.crit, h.has = val, h.has|hasCrit
+		}
+	}
+	return h
 }
 
 func (v *Verifier) typeAllowed(typ string) bool {
@@ -180,4 +225,98 @@ func (v *Verifier) critOK(h map[string]any, crit any) bool {
 		}
 	}
 	return true
+}
+
+// maxHeaderEntries is how many distinct protected headers a verifier
+// remembers (headerCache).
+const maxHeaderEntries = 8
+
+// headerCache remembers the decoded and checked protected headers of
+// tokens whose signature verified, keyed by the header segment's exact
+// bytes. The tokens of one issuer and key share one header
+// ({"alg":…,"kid":…,"typ":…}), so Verify skips decoding, parsing and
+// checking it again: checkHeader is a function of the header's bytes and
+// the verifier's immutable configuration, and a remembered header is one
+// that passed it, so a hit gives the Token exactly what decodeHeader and
+// checkHeader would. Only headers of tokens whose signature verified are
+// added, so a forger cannot fill it; when it is full, a new header
+// replaces the entries in turn. Safe for concurrent use: the entries are
+// an immutable slice, replaced whole (copy on write).
+type headerCache struct {
+	entries atomic.Pointer[[]*headerEntry]
+	next    atomic.Uint32 // the entry a full cache replaces next
+}
+
+// headerEntry is one remembered header. header is decoded from a copy of
+// the segment, so it keeps no token's memory alive; it is never handed
+// out, only copied (see copyHeader), and never modified.
+type headerEntry struct {
+	segment            string
+	header             map[string]any
+	nested             bool // header holds an object or array
+	alg                *algorithm
+	algorithm, kid, ty string
+}
+
+// lookup returns the entry of the header segment h, or nil.
+func (c *headerCache) lookup(h string) *headerEntry {
+	if p := c.entries.Load(); p != nil {
+		for _, e := range *p {
+			if e.segment == h {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+// apply gives t what decodeHeader and checkHeader would: its own copy of
+// the header, and the algorithm, kid and type, and returns the algorithm.
+func (e *headerEntry) apply(t *Token) *algorithm {
+	t.Header = copyHeader(e.header, e.nested)
+	t.Algorithm, t.KeyID, t.Type = e.algorithm, e.kid, e.ty
+	return e.alg
+}
+
+// copyHeader returns a copy of h that shares nothing mutable with it:
+// maps.Clone (a small map's slots copied whole) for a flat header, a deep
+// copy for one with nested values, which few headers have (writing them
+// into a clone could make it grow).
+func copyHeader(h map[string]any, nested bool) map[string]any {
+	if nested {
+		return cloneObject(h)
+	}
+	return maps.Clone(h)
+}
+
+// add remembers the header of t, whose segment is h and whose signature
+// verified. It is best effort: a concurrent add may win instead.
+func (c *headerCache) add(h string, t *Token, alg *algorithm) {
+	raw, err := strictBase64.DecodeString(h)
+	if err != nil {
+		return
+	}
+	header, err := parseObject(raw) // a fresh copy: raw is never written again
+	if err != nil {
+		return
+	}
+	e := &headerEntry{segment: strings.Clone(h), header: header, alg: alg, algorithm: t.Algorithm, kid: t.KeyID, ty: t.Type}
+	for _, v := range header {
+		switch v.(type) {
+		case map[string]any, []any:
+			e.nested = true
+		}
+	}
+	old := c.entries.Load()
+	var list []*headerEntry
+	switch {
+	case old == nil:
+		list = []*headerEntry{e}
+	case len(*old) < maxHeaderEntries:
+		list = append(slices.Clip(*old), e)
+	default:
+		list = slices.Clone(*old)
+		list[c.next.Add(1)%maxHeaderEntries] = e
+	}
+	c.entries.CompareAndSwap(old, &list)
 }

@@ -56,7 +56,7 @@ func (v *Verifier) checkClaims(t *Token) error {
 	}
 	t.ExpiresAt, t.NotBefore, t.IssuedAt = exp, nbf, iat
 
-	if t.Audience, err = audience(c); err != nil {
+	if t.Audience, err = audience(c, t.audience[:0]); err != nil {
 		return v.fail(authgate.ErrInvalidAudience, err)
 	}
 	if !v.audienceOK(t) {
@@ -125,8 +125,10 @@ func numericDate(c map[string]any, name string) (time.Time, bool, error) {
 }
 
 // audience reads "aud": a non-empty string or a non-empty array of
-// non-empty strings. Absent is an empty list.
-func audience(c map[string]any) ([]string, error) {
+// non-empty strings. Absent is an empty list. The list is built in buf's
+// capacity when it fits (the token's own storage) and capped at its
+// length.
+func audience(c map[string]any, buf []string) ([]string, error) {
 	raw, present := c["aud"]
 	if !present {
 		return nil, nil
@@ -134,21 +136,25 @@ func audience(c map[string]any) ([]string, error) {
 	switch a := raw.(type) {
 	case string:
 		if a != "" {
-			return []string{a}, nil
+			out := append(buf[:0], a)
+			return out[:1:1], nil
 		}
 	case []any:
 		if len(a) == 0 {
 			break
 		}
-		out := make([]string, len(a))
-		for i, e := range a {
+		out := buf[:0]
+		if len(a) > cap(out) {
+			out = make([]string, 0, len(a))
+		}
+		for _, e := range a {
 			s, ok := e.(string)
 			if !ok || s == "" {
 				return nil, errors.New(`"aud" has a non-string member`)
 			}
-			out[i] = s
+			out = append(out, s)
 		}
-		return out, nil
+		return out[:len(out):len(out)], nil
 	}
 	return nil, errors.New(`"aud" is not a string or an array of strings`)
 }

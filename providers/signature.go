@@ -29,8 +29,10 @@ var (
 
 // checkSignature asks the key set for the keys of t.KeyID bound to alg and
 // checks sig over input with them: a token naming a kid needs exactly one
-// key, a token without kid tries at most maxKeyTrials.
-func (v *Verifier) checkSignature(ctx context.Context, t *Token, alg *algorithm, input string, sig []byte) error {
+// key, a token without kid tries at most maxKeyTrials. scratch is free
+// memory for the MAC or digest (scratchSize bytes spare it an allocation;
+// any size is correct).
+func (v *Verifier) checkSignature(ctx context.Context, t *Token, alg *algorithm, input string, sig, scratch []byte) error {
 	keys, err := v.keys.VerificationKeys(ctx, t.KeyID, alg.name)
 	if err != nil {
 		if errors.Is(err, authgate.ErrUnavailable) || errors.Is(err, authgate.ErrInvalidCredentials) {
@@ -49,31 +51,41 @@ func (v *Verifier) checkSignature(ctx context.Context, t *Token, alg *algorithm,
 	}
 	for i := range keys {
 		k := &keys[i]
-		if k.Algorithm == alg.name && verifySignature(k, alg, input, sig) {
+		if k.Algorithm == alg.name && verifySignatureIn(k, alg, input, sig, scratch) {
 			return nil
 		}
 	}
 	return v.fail(authgate.ErrInvalidSignature, errBadSignature)
 }
 
+// scratchSize is the scratch space a signature check needs: the largest
+// MAC or digest.
+const scratchSize = sha512.Size
+
 // verifySignature checks sig over input with key k under alg, which the
 // caller has matched to the key's bound algorithm.
 func verifySignature(k *Key, alg *algorithm, input string, sig []byte) bool {
+	return verifySignatureIn(k, alg, input, sig, nil)
+}
+
+// verifySignatureIn is verifySignature computing the MAC or digest into
+// scratch's capacity. The MAC goes through a hash.Hash, so it could not
+// stay on the stack; the caller's scratch, from the buffer the token is
+// decoded into, spares an allocation. A smaller scratch costs one.
+func verifySignatureIn(k *Key, alg *algorithm, input string, sig, scratch []byte) bool {
 	data := bytesconv.Bytes(input)
 	if alg.family == familyHMAC {
 		if k.secret == nil {
 			return false
 		}
-		var buf [sha512.Size]byte
-		mac := k.secret.sum(alg.hash, data, buf[:0])
+		mac := k.secret.sum(alg.hash, data, scratch[:0])
 		return hmac.Equal(mac, sig)
 	}
 	if alg.family == familyEdDSA {
 		pub, ok := k.public.(ed25519.PublicKey)
 		return ok && len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, data, sig)
 	}
-	var sum [sha512.Size]byte
-	digest := hashInto(alg.hash, data, sum[:0])
+	digest := hashInto(alg.hash, data, scratch[:0])
 	switch alg.family {
 	case familyRSA:
 		pub, ok := k.public.(*rsa.PublicKey)

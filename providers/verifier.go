@@ -36,6 +36,7 @@ type Verifier struct {
 	validate          func(*Token) error
 	now               func() time.Time
 	cache             *tokenCache // nil: no cache
+	headers           headerCache
 }
 
 // Token is a verified token.
@@ -54,6 +55,10 @@ type Token struct {
 	ExpiresAt time.Time
 	NotBefore time.Time
 	IssuedAt  time.Time
+
+	// audience is where Verify keeps Audience when it has at most two
+	// members, saving the token an allocation.
+	audience [2]string
 }
 
 // Issuer returns the issuer this verifier claims.
@@ -164,8 +169,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
 // framing (an empty signature segment is allowed only when unsigned), the
 // payload decoded into a buffer sized for all three segments, strict JSON
 // and the issuer. It returns the token with its claims, the header and
-// signature segments and the rest of the buffer, free for decoding them.
-// Every error is ErrUnrecognizedCredential.
+// signature segments and the rest of the buffer, free for decoding the
+// header, with scratchSize bytes to spare for the signature check. Every
+// error is ErrUnrecognizedCredential.
 func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, buf []byte, err error) {
 	h, p, s, err := split(token, v.maxSize)
 	if err == nil && s == "" && !unsigned {
@@ -174,8 +180,8 @@ func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, bu
 	if err != nil {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, err)
 	}
-	buf = make([]byte, strictBase64.DecodedLen(len(p))+strictBase64.DecodedLen(len(h))+strictBase64.DecodedLen(len(s)))
-	payload, buf, err := decodeInto(buf, p)
+	buf = make([]byte, strictBase64.DecodedLen(len(p))+strictBase64.DecodedLen(len(h))+scratchSize)
+	payload, buf, err := decodePayload(buf, token, p)
 	if err != nil {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, err)
 	}

@@ -1,9 +1,12 @@
 // Package bytesconv converts between strings and byte slices without
-// copying. It is the only place in authgate that imports unsafe.
+// copying, and puts values in interfaces without copying them. It is the
+// only place in authgate that imports unsafe.
 //
 // Both conversions share memory between a string, which Go treats as
 // immutable, and a byte slice, which it does not: the bytes must never be
-// modified while either value is reachable.
+// modified while either value is reachable. Box shares memory between an
+// interface value, which Go treats as immutable too, and the variable it
+// points at: the variable must never be modified afterwards.
 package bytesconv
 
 import "unsafe"
@@ -18,4 +21,32 @@ func String(b []byte) string {
 // written to (the memory may be read-only). An empty s gives an empty slice.
 func Bytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// Boxable are the types Box accepts. None of them is pointer-shaped, so an
+// interface holding one of them holds a pointer to the value rather than
+// the value itself, and Box can make that pointer p.
+type Boxable interface {
+	string | float64 | []any
+}
+
+// Box returns an interface value holding *p whose data word is p itself,
+// where any(*p) would copy *p into a new allocation of its own. That is
+// how the JSON decoder boxes many values from one slab allocation.
+//
+// The caller must never modify *p afterwards: Go assumes the value behind
+// an interface never changes, and a write would change every copy of the
+// interface at once. The interface keeps *p (and whatever allocation holds
+// it) reachable like any pointer does.
+func Box[T Boxable](p *T) any {
+	var v any = *new(T) // the type word of T; boxing a zero value allocates nothing
+	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(p)
+	return v
+}
+
+// eface is the layout of an empty interface value: a type word and a
+// data word.
+type eface struct {
+	typ  unsafe.Pointer
+	data unsafe.Pointer
 }

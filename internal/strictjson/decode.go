@@ -1,6 +1,9 @@
 package strictjson
 
 import (
+	"bytes"
+	"encoding/binary"
+	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -9,12 +12,46 @@ import (
 )
 
 // decoder is the state of one ParseObject call: the input, the read
-// position and the number of values decoded so far (bounded by maxValues).
+// position, the number of values decoded so far (bounded by maxValues) and
+// the slabs values are boxed from.
+//
+// Boxing a string, a number or a slice in an interface copies it into an
+// allocation of its own. The decoder instead stores each value in a slab
+// (strs, nums, lists: the free space of the current chunk, whose cap is
+// its end) and makes the interface point into it (bytesconv.Box), so that
+// a claim set costs a few allocations rather than one per value. A slot of
+// a slab is written once, before it is boxed, and never again: the
+// interfaces that point into it stay immutable, as Go requires. The slabs
+// are never exposed otherwise, so a caller replacing a member replaces the
+// interface, not the slot.
 type decoder struct {
 	data   []byte
 	pos    int
 	values int
+
+	strs  []string
+	nums  []float64
+	lists [][]any
 }
+
+// An object collects its members, and an array its elements, in a buffer
+// of its own call frame (of these sizes, growing on the heap beyond them),
+// so that the map or slice it returns is allocated once at its exact size.
+const (
+	frameMembers  = 16
+	frameElements = 8
+)
+
+type member struct {
+	key string
+	val any
+}
+
+// Chunk sizes of the number slab: the first chunk, and the largest.
+const (
+	firstNumChunk = 4
+	maxNumChunk   = 64
+)
 
 func (d *decoder) skipSpace() {
 	for d.pos < len(d.data) {
@@ -44,9 +81,17 @@ func (d *decoder) value(depth int) (any, error) {
 	case c == '[':
 		return d.array(depth)
 	case c == '"':
-		return d.string()
+		s, _, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		return d.boxString(s), nil
 	case c == '-' || ('0' <= c && c <= '9'):
-		return d.number()
+		f, err := d.number()
+		if err != nil {
+			return nil, err
+		}
+		return d.boxNumber(f), nil
 	case d.literal("true"):
 		return true, nil
 	case d.literal("false"):
@@ -56,6 +101,58 @@ func (d *decoder) value(depth int) (any, error) {
 	}
 	return nil, errSyntax
 }
+
+// boxString returns s in an interface pointing into the string slab. When
+// the slab is full, the next chunk is sized from the quotes left in the
+// input: at most one string value per two quotes. The first chunk takes
+// half of that bound (about as many member names as string values in a
+// claim set), the second all that is left, so a document costs at most
+// two string chunks.
+func (d *decoder) boxString(s string) any {
+	if s == "" {
+		return "" // boxing the empty string allocates nothing
+	}
+	if len(d.strs) == cap(d.strs) {
+		n := 1 + bytes.Count(d.data[d.pos:], quote)/2
+		if d.strs == nil {
+			n = n/2 + 1
+		}
+		d.strs = make([]string, 0, n)
+	}
+	d.strs = append(d.strs, s)
+	return bytesconv.Box(&d.strs[len(d.strs)-1])
+}
+
+var quote = []byte{'"'}
+
+// boxNumber is boxString for numbers, in chunks that double from
+// firstNumChunk up to maxNumChunk.
+func (d *decoder) boxNumber(f float64) any {
+	if f == 0 && !math.Signbit(f) {
+		return 0.0 // boxing positive zero allocates nothing
+	}
+	if len(d.nums) == cap(d.nums) {
+		n := firstNumChunk
+		if d.nums != nil {
+			n = min(2*cap(d.nums), maxNumChunk)
+		}
+		d.nums = make([]float64, 0, n)
+	}
+	d.nums = append(d.nums, f)
+	return bytesconv.Box(&d.nums[len(d.nums)-1])
+}
+
+// boxList is boxString for the slice headers of arrays; the chunk holds
+// one header per '[' left in the input, an upper bound of the arrays.
+func (d *decoder) boxList(l []any) any {
+	if len(d.lists) == cap(d.lists) {
+		d.lists = make([][]any, 0, 1+bytes.Count(d.data[d.pos:], bracket))
+	}
+	d.lists = append(d.lists, l)
+	return bytesconv.Box(&d.lists[len(d.lists)-1])
+}
+
+var bracket = []byte{'['}
 
 func (d *decoder) literal(lit string) bool {
 	if len(d.data)-d.pos >= len(lit) && string(d.data[d.pos:d.pos+len(lit)]) == lit {
@@ -67,21 +164,24 @@ func (d *decoder) literal(lit string) bool {
 
 func (d *decoder) object(depth int) (any, error) {
 	d.pos++ // '{'
-	obj := make(map[string]any, 8)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
-		return obj, nil
+		return map[string]any{}, nil
 	}
+	var frame [frameMembers]member
+	members := frame[:0]
+	fold := false // whether a name may have a case variant
 	for {
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return nil, errSyntax
 		}
-		key, err := d.string()
+		key, mayFold, err := d.string()
 		if err != nil {
 			return nil, err
 		}
+		fold = fold || mayFold
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
 			return nil, errSyntax
@@ -91,13 +191,10 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := obj[key]; dup {
-			return nil, errDuplicate
-		}
-		if len(obj) >= maxObjectMembers {
+		if len(members) >= maxObjectMembers {
 			return nil, errTooLarge
 		}
-		obj[key] = v
+		members = append(members, member{key, v})
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, errSyntax
@@ -107,30 +204,47 @@ func (d *decoder) object(depth int) (any, error) {
 			d.pos++
 		case '}':
 			d.pos++
-			if err := checkCaseVariants(obj); err != nil {
-				return nil, err
-			}
-			return obj, nil
+			return newObject(members, fold)
 		default:
 			return nil, errSyntax
 		}
 	}
 }
 
+// newObject builds the map of an object's members, sized for all of them,
+// and refuses duplicate names and, when fold says a name may have one
+// (see needsFold), case-variant names.
+func newObject(members []member, fold bool) (map[string]any, error) {
+	obj := make(map[string]any, len(members))
+	for _, m := range members {
+		obj[m.key] = m.val
+	}
+	if len(obj) != len(members) {
+		return nil, errDuplicate
+	}
+	if fold {
+		if err := checkFolded(members); err != nil {
+			return nil, err
+		}
+	}
+	return obj, nil
+}
+
 func (d *decoder) array(depth int) (any, error) {
 	d.pos++ // '['
-	arr := make([]any, 0, 4)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
-		return arr, nil
+		return d.boxList([]any{}), nil
 	}
+	var frame [frameElements]any
+	elems := frame[:0]
 	for {
 		v, err := d.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		arr = append(arr, v)
+		elems = append(elems, v)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, errSyntax
@@ -140,44 +254,110 @@ func (d *decoder) array(depth int) (any, error) {
 			d.pos++
 		case ']':
 			d.pos++
-			return arr, nil
+			return d.boxList(append([]any(nil), elems...)), nil
 		default:
 			return nil, errSyntax
 		}
 	}
 }
 
-// string decodes a JSON string starting at the opening quote. A string
-// without escapes is returned as a view of d.data (the package's aliasing
-// rule); one with escapes is copied by escapedString.
-func (d *decoder) string() (string, error) {
+// string decodes a JSON string starting at the opening quote, and reports
+// whether it may have a case variant (needsFold), which objects ask of
+// their member names. A string without escapes is returned as a view of
+// d.data (the package's aliasing rule); one with escapes is copied by
+// escapedString.
+func (d *decoder) string() (s string, fold bool, err error) {
+	data := d.data
 	start := d.pos + 1
 	i := start
-	for i < len(d.data) {
-		c := d.data[i]
+	var seen byte     // the classes of the plain bytes, or-ed
+	var upper8 uint64 // nonzero once a word of plain bytes held an upper-case letter
+	for i < len(data) {
+		// Eight plain bytes at a time, then byte by byte up to the next
+		// byte that is not plain.
+		for i+8 <= len(data) {
+			w := binary.LittleEndian.Uint64(data[i:])
+			if !plainWord(w) {
+				break
+			}
+			upper8 |= upperInWord(w)
+			i += 8
+		}
+		for i < len(data) && byteClass[data[i]]&plain != 0 {
+			seen |= byteClass[data[i]]
+			i++
+		}
+		if i >= len(data) {
+			break
+		}
+		c := data[i]
 		switch {
 		case c == '"':
 			d.pos = i + 1
+			fold = fold || seen&upper != 0 || upper8 != 0
 			if i == start {
-				return "", nil
+				return "", fold, nil
 			}
-			return bytesconv.String(d.data[start:i]), nil
+			return bytesconv.String(d.data[start:i]), fold, nil
 		case c == '\\':
-			return d.escapedString(start)
+			s, err := d.escapedString(start)
+			return s, err == nil && needsFold(s), err
 		case c < 0x20:
-			return "", errSyntax
-		case c < utf8.RuneSelf:
-			i++
+			return "", false, errSyntax
 		default:
 			r, size := utf8.DecodeRune(d.data[i:])
 			if r == utf8.RuneError && size <= 1 {
-				return "", errUTF8
+				return "", false, errUTF8
 			}
 			i += size
+			fold = true // non-ASCII
 		}
 	}
-	return "", errSyntax
+	return "", false, errSyntax
 }
+
+// Word-at-a-time tests on eight bytes of a string (little-endian in a
+// uint64), exact as booleans (the classic "has less", "has zero" and "has
+// between" bit tricks).
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainWord reports whether all eight bytes of w are plain: none below
+// 0x20, none at or above 0x80, none a quote or a backslash.
+func plainWord(w uint64) bool {
+	less := (w - ones*0x20) &^ w
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	quote = (quote - ones) &^ quote
+	backslash = (backslash - ones) &^ backslash
+	return (w|less|quote|backslash)&highs == 0
+}
+
+// upperInWord is nonzero when a byte of w, a plainWord, is in 'A'..'Z'.
+func upperInWord(w uint64) uint64 {
+	const m, n = 'A' - 1, 'Z' + 1 // exclusive bounds
+	return (ones*(127+n) - w) &^ w & (w + ones*(127-m)) & highs
+}
+
+// Classes of bytes in a JSON string.
+const (
+	plain = 1 << iota // stands for itself: printable ASCII but '"' and '\\'
+	upper             // an ASCII upper-case letter (and plain)
+)
+
+var byteClass = func() (t [256]byte) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		if c != '"' && c != '\\' {
+			t[c] = plain
+		}
+		if 'A' <= c && c <= 'Z' {
+			t[c] |= upper
+		}
+	}
+	return t
+}()
 
 // escapedString is the slow path for strings with escapes; it copies.
 func (d *decoder) escapedString(start int) (string, error) {
@@ -188,7 +368,7 @@ func (d *decoder) escapedString(start int) (string, error) {
 		switch {
 		case c == '"':
 			d.pos = i + 1
-			return string(buf), nil
+			return bytesconv.String(buf), nil // buf is never written again
 		case c < 0x20:
 			return "", errSyntax
 		case c == '\\':
@@ -268,7 +448,7 @@ func hex4(b []byte, at int) (rune, bool) {
 
 // number decodes a JSON number (RFC 8259 grammar) into a float64. Numbers
 // that overflow float64 are errors, not infinities.
-func (d *decoder) number() (any, error) {
+func (d *decoder) number() (float64, error) {
 	start := d.pos
 	i := d.pos
 	if d.data[i] == '-' {
@@ -282,7 +462,7 @@ func (d *decoder) number() (any, error) {
 			i++
 		}
 	default:
-		return nil, errSyntax
+		return 0, errSyntax
 	}
 	if i < len(d.data) && d.data[i] == '.' {
 		i++
@@ -291,7 +471,7 @@ func (d *decoder) number() (any, error) {
 			i++
 		}
 		if i == j {
-			return nil, errSyntax
+			return 0, errSyntax
 		}
 	}
 	if i < len(d.data) && (d.data[i] == 'e' || d.data[i] == 'E') {
@@ -304,15 +484,44 @@ func (d *decoder) number() (any, error) {
 			i++
 		}
 		if i == j {
-			return nil, errSyntax
+			return 0, errSyntax
 		}
 	}
 	d.pos = i
+	if f, ok := smallInteger(d.data[start:i]); ok {
+		return f, nil
+	}
 	// ParseFloat keeps nothing of its argument once it returns (its error,
 	// which might, is dropped), so the view does not escape.
 	f, err := strconv.ParseFloat(bytesconv.String(d.data[start:i]), 64)
 	if err != nil {
-		return nil, errNumber
+		return 0, errNumber
 	}
 	return f, nil
+}
+
+// smallInteger converts a JSON number of at most 15 digits without
+// fraction or exponent (dates, counters): every such integer is exact in a
+// float64, so float64(n) is what ParseFloat returns, at a fraction of its
+// cost.
+func smallInteger(num []byte) (float64, bool) {
+	digits := num
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	f := float64(n)
+	if len(digits) < len(num) {
+		f = -f
+	}
+	return f, true
 }

@@ -6,22 +6,15 @@ import (
 	"unicode/utf8"
 )
 
-// checkCaseVariants rejects member names of one object that are equal
-// under Unicode simple case folding, the way encoding/json matches names
-// to struct fields. Names that fold to themselves cost nothing.
-func checkCaseVariants(obj map[string]any) error {
-	for k := range obj {
-		if needsFold(k) {
-			return checkFolded(obj)
-		}
-	}
-	return nil
-}
-
-func checkFolded(obj map[string]any) error {
-	seen := make(map[string]struct{}, len(obj))
-	for name := range obj {
-		key := foldKey(name)
+// checkFolded rejects member names of one object that are equal under
+// Unicode simple case folding, the way encoding/json matches names to
+// struct fields. The names are already known to be distinct; the decoder
+// calls it only when one of them may have a case variant (needsFold), so
+// names that fold to themselves cost nothing.
+func checkFolded(members []member) error {
+	seen := make(map[string]struct{}, len(members))
+	for _, m := range members {
+		key := foldKey(m.key)
 		if _, dup := seen[key]; dup {
 			return errDuplicate
 		}

@@ -34,6 +34,12 @@
 //
 // A caller that cannot keep the input unmodified passes a copy.
 //
+// Strings, numbers and the slices of arrays are boxed in their interfaces
+// from a few slab allocations per call rather than one allocation each
+// (see decoder); those slabs belong to the result alone and are never
+// written after a value is boxed, so replacing a member or an element
+// replaces an interface and changes nothing another value points at.
+//
 // Errors carry neither a package prefix nor input bytes: callers wrap them
 // with their own context ("claims: …", "providers: JWKS: …").
 package strictjson

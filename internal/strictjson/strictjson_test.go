@@ -2,8 +2,10 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -34,6 +36,10 @@ func TestParseObject(t *testing.T) {
 		{"case variant both upper", `{"Sub":"x","SUB":"y"}`, errDuplicate},
 		{"case variant nested", `{"a":{"roles":["user"],"ROLES":["admin"]}}`, errDuplicate},
 		{"fold variant", `{"sub":"a","ſUB":"b"}`, errDuplicate},
+		{"escaped case variant", `{"\u0041ud":"x","aud":"y"}`, errDuplicate},
+		{"escaped fold variant", `{"\u212a":1,"k":2}`, errDuplicate},
+		{"case variant after an escape", `{"a\nB":1,"a\nb":2}`, errDuplicate},
+		{"lower case names", `{"aud":"x","sub":"y","k\u00e9":1}`, nil},
 		{"non-ascii lower case name", `{"café":1}`, nil},
 		{"unicode case variant", `{"é":1,"É":2}`, errDuplicate},
 		{"invalid utf8", "{\"a\":\"\xff\xfe\"}", errUTF8},
@@ -137,5 +143,47 @@ func TestParseObjectAliasing(t *testing.T) {
 	got["plain"] = "mine"
 	if !bytes.Contains(in, []byte(`"plain":"xyz"`)) {
 		t.Errorf("replacing a member changed the input: %s", in)
+	}
+}
+
+// TestWordTests checks the word-at-a-time tests against the byte table on
+// every byte value in every position.
+func TestWordTests(t *testing.T) {
+	for pos := range 8 {
+		for c := range 256 {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			w := binary.LittleEndian.Uint64(b)
+			wantPlain := byteClass[c]&plain != 0
+			if got := plainWord(w); got != wantPlain {
+				t.Fatalf("plainWord(%q) = %v, want %v", b, got, wantPlain)
+			}
+			if !wantPlain {
+				continue
+			}
+			if got, want := upperInWord(w) != 0, byteClass[c]&upper != 0; got != want {
+				t.Fatalf("upperInWord(%q) = %v, want %v", b, got, want)
+			}
+		}
+	}
+	// Words mixing the edge values, where borrows between bytes could
+	// mislead a word test.
+	edges := []byte{0, 0x1f, 0x20, '!', '"', '#', '@', 'A', 'B', 'Y', 'Z', '[', '\\', ']', 'a', 'z', 0x7f, 0x80, 0xff}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		var b [8]byte
+		wantPlain, wantUpper := true, false
+		for i := range b {
+			b[i] = edges[r.IntN(len(edges))]
+			wantPlain = wantPlain && byteClass[b[i]]&plain != 0
+			wantUpper = wantUpper || byteClass[b[i]]&upper != 0
+		}
+		w := binary.LittleEndian.Uint64(b[:])
+		if got := plainWord(w); got != wantPlain {
+			t.Fatalf("plainWord(%q) = %v, want %v", b, got, wantPlain)
+		}
+		if wantPlain && (upperInWord(w) != 0) != wantUpper {
+			t.Fatalf("upperInWord(%q) = %v, want %v", b, !wantUpper, wantUpper)
+		}
 	}
 }
