@@ -3,6 +3,7 @@ package providers
 import (
 	"cmp"
 	"fmt"
+	"github.com/authgate/authgate"
 	"slices"
 	"time"
 )
@@ -83,6 +84,9 @@ type VerifierConfig struct {
 	// verified, not on a hit; a key removed from a remote set stops
 	// verifying cached tokens only after CacheTTL. Failures are never cached.
 	CacheSize int
+	// Observer, if set, receives the cache's lookups (EventCacheLookup: a
+	// hit, or a miss whose token then verified), never a token.
+	Observer authgate.Observer
 	// CacheTTL bounds the life of a cache entry (default DefaultCacheTTL, at
 	// most MaxCacheTTL).
 	CacheTTL time.Duration
@@ -134,6 +138,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		maxSize:           cfg.MaxTokenSize,
 		validate:          cfg.Validate,
 		now:               cfg.Now,
+		observer:          cfg.Observer,
 	}
 	for _, a := range cfg.Algorithms {
 		alg, ok := algorithms[a]

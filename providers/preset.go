@@ -288,6 +288,7 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 		Now:                       opts.Now,
 		CacheSize:                 opts.CacheSize,
 		CacheTTL:                  opts.CacheTTL,
+		Observer:                  fetch.Observer,
 	})
 	if err != nil {
 		return fail(unprefix(err, name))

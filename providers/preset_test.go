@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -248,5 +249,39 @@ func TestParseKeyIssuer(t *testing.T) {
 	jwk["issuer"] = 7
 	if _, err := providers.ParseKeys(jwttest.JSON(jwk)); err == nil {
 		t.Fatal(`ParseKeys accepted a non-string "issuer"`)
+	}
+}
+
+// TestPresetCacheObserver: the verified-token cache reports a miss for a
+// token that then verified and a hit for its next presentation; a token
+// of another issuer is no lookup of this cache.
+func TestPresetCacheObserver(t *testing.T) {
+	var mu sync.Mutex
+	var got []authgate.Event
+	obs := authgate.ObserverFunc(func(_ context.Context, e authgate.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, e)
+	})
+	a, err := providers.Preset{Package: "obs", Issuer: "https://idp.example", Keys: presetKeys(t), Algorithms: []string{"ES256"}}.New(
+		providers.TokenOptions{Audience: []string{"api"}, CacheSize: 10, Now: func() time.Time { return presetNow }},
+		providers.FetchOptions{Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := presetToken(t, nil)
+	for range 2 {
+		if _, err := a.Verify(t.Context(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Verify(t.Context(), presetToken(t, func(c map[string]any) { c["iss"] = "https://other.example" })); err == nil {
+		t.Fatal("foreign token accepted")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got[0].Outcome != authgate.OutcomeMiss || got[1].Outcome != authgate.OutcomeHit ||
+		got[1].Kind != authgate.EventCacheLookup || got[1].Provider != "obs" || got[1].Size != 1 {
+		t.Fatalf("events = %+v, want a miss then a hit of size 1", got)
 	}
 }

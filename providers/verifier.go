@@ -36,6 +36,7 @@ type Verifier struct {
 	validate          func(*Token) error
 	now               func() time.Time
 	cache             *tokenCache // nil: no cache
+	observer          authgate.Observer
 	headers           headerCache
 }
 
@@ -137,12 +138,14 @@ func (v *Verifier) verifyCached(ctx context.Context, token string) (*Token, *cac
 	key := v.cache.key(token)
 	now := v.now()
 	if e, ok := v.cache.get(key, token, now); ok {
+		v.observeCache(ctx, authgate.OutcomeHit)
 		return e.tok, e, nil
 	}
 	t, err := v.verify(ctx, token)
 	if err != nil {
-		return nil, nil, err // failures are never cached
+		return nil, nil, err // failures are never cached, nor counted as misses
 	}
+	v.observeCache(ctx, authgate.OutcomeMiss)
 	if e := v.cache.put(key, token, t, now, t.ExpiresAt.Add(v.leeway), v.now); e != nil {
 		return t, e, nil
 	}
@@ -194,4 +197,13 @@ func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, bu
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, errForeignIssuer)
 	}
 	return &Token{Claims: claims, Issuer: iss}, h, s, buf, nil
+}
+
+// observeCache reports a lookup of the verified-token cache: a hit, or a
+// miss whose token then verified (a token another provider owns is no
+// miss of this cache).
+func (v *Verifier) observeCache(ctx context.Context, outcome authgate.Outcome) {
+	if v.observer != nil {
+		v.observer.Observe(ctx, authgate.Event{Kind: authgate.EventCacheLookup, Provider: v.name, Outcome: outcome, Size: v.cache.len()})
+	}
 }
