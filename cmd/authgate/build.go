@@ -50,6 +50,9 @@ type buildOptions struct {
 	// chained builds only the providers the chain names (serve): the
 	// others are neither constructed, nor prefetched, nor opened.
 	chained bool
+	// observer receives every provider's events (key fetches, cache and
+	// store lookups, limiter refusals); nil reports nothing.
+	observer authgate.Observer
 	// now is the clock of every provider (tests); nil means time.Now.
 	now func() time.Time
 	// dry constructs without opening anything: an apikey provider gets an

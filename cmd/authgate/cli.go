@@ -25,6 +25,9 @@ type env struct {
 	getenv         func(string) string
 	// ready, if set, is called by serve with the address it listens on.
 	ready func(addr string)
+	// metricsReady, if set, is called by serve with the address its
+	// metrics listener listens on, when the configuration has one.
+	metricsReady func(addr string)
 	// hangup, if set, is called by serve to receive reload requests
 	// (SIGHUP); stop ends them.
 	hangup func() (reload <-chan struct{}, stop func())

@@ -37,6 +37,9 @@ type Config struct {
 	Realm string
 	// Log configures serve's logger.
 	Log LogConfig
+	// Metrics configures serve's Prometheus listener; off when its
+	// Listen is empty (no "metrics" section).
+	Metrics MetricsConfig
 	// Providers are the configured authenticators, in file order.
 	Providers []*ProviderConfig
 	// Chain names the providers serve and inspect try, in order.
@@ -44,7 +47,8 @@ type Config struct {
 	// Rules are the access rules serve applies, first match wins.
 	Rules []*RuleConfig
 
-	chainLine int
+	chainLine   int
+	metricsLine int
 }
 
 // LogConfig is the "log" section.
@@ -53,6 +57,13 @@ type LogConfig struct {
 	Format string
 	// Level is "debug", "info" (default), "warn" or "error".
 	Level string
+}
+
+// MetricsConfig is the "metrics" section.
+type MetricsConfig struct {
+	// Listen is the address serve answers GET /metrics on, apart from
+	// the forward-auth listener; empty means no metrics listener.
+	Listen string
 }
 
 // RuleConfig is one entry of "rules".
@@ -130,10 +141,7 @@ func (c *Config) decode(d *decoder, root *yaml.Node) {
 	for _, f := range fs {
 		switch f.name {
 		case "listen":
-			c.Listen = d.nonEmpty(f.value, f.name)
-			if _, port, err := net.SplitHostPort(c.Listen); c.Listen != "" && (err != nil || port == "") {
-				d.errorf(f.value, f.name, "invalid address %q: want host:port", c.Listen)
-			}
+			c.Listen = d.address(f.value, f.name)
 		case "realm":
 			c.Realm = d.nonEmpty(f.value, f.name)
 			if strings.ContainsFunc(c.Realm, func(r rune) bool { return r < 0x20 || r > 0x7e || r == '"' || r == '\\' }) {
@@ -141,6 +149,8 @@ func (c *Config) decode(d *decoder, root *yaml.Node) {
 			}
 		case "log":
 			c.decodeLog(d, f)
+		case "metrics":
+			c.decodeMetrics(d, f)
 		case "providers":
 			c.decodeProviders(d, f.value)
 		case "chain":
@@ -149,7 +159,7 @@ func (c *Config) decode(d *decoder, root *yaml.Node) {
 		case "rules":
 			c.decodeRules(d, f.value)
 		default:
-			unknownField(d, f, "", []string{"listen", "realm", "log", "providers", "chain", "rules"})
+			unknownField(d, f, "", []string{"listen", "realm", "log", "metrics", "providers", "chain", "rules"})
 		}
 	}
 }
@@ -161,6 +171,35 @@ func unknownField(d *decoder, f field, path string, known []string) {
 		return
 	}
 	d.errorf(f.key, p, "unknown field (want one of %s)", strings.Join(known, ", "))
+}
+
+// address returns the host:port n holds, reporting at n's line a value
+// that is empty or not an address with a port.
+func (d *decoder) address(n *yaml.Node, path string) string {
+	addr := d.nonEmpty(n, path)
+	if _, port, err := net.SplitHostPort(addr); addr != "" && (err != nil || port == "") {
+		d.errorf(n, path, "invalid address %q: want host:port", addr)
+	}
+	return addr
+}
+
+func (c *Config) decodeMetrics(d *decoder, mf field) {
+	fs, _ := d.fields(mf.value, mf.name)
+	listen := false
+	for _, f := range fs {
+		p := join(mf.name, f.name)
+		switch f.name {
+		case "listen":
+			listen = true
+			c.Metrics.Listen = d.address(f.value, p)
+			c.metricsLine = f.value.Line
+		default:
+			unknownField(d, f, mf.name, []string{"listen"})
+		}
+	}
+	if !listen && mf.value.Kind == yaml.MappingNode {
+		d.errorf(mf.value, mf.name, "listen is required")
+	}
 }
 
 func (c *Config) decodeLog(d *decoder, lf field) {
@@ -245,6 +284,9 @@ func (c *Config) decodeRules(d *decoder, n *yaml.Node) {
 // once; only a file without providers is reported alone, as everything
 // else depends on them.
 func (c *Config) validate(d *decoder, root *yaml.Node) {
+	if c.Metrics.Listen != "" && c.Metrics.Listen == c.Listen {
+		d.errorAt(c.metricsLine, "metrics.listen", "must differ from listen %q", c.Listen)
+	}
 	if len(c.Providers) == 0 {
 		if d.count == 0 {
 			d.errorf(root, "providers", "at least one provider is required")

@@ -49,6 +49,31 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{"authgate.yaml:3: listn: unknown field"},
 		},
 		{
+			name: "metrics listener",
+			edit: after("realm: api\n", "metrics: {listen: 127.0.0.1:9090}\n"),
+			code: exitOK,
+		},
+		{
+			name: "metrics address without a port",
+			edit: after("realm: api\n", "metrics:\n  listen: localhost\n"),
+			want: []string{`authgate.yaml:4: metrics.listen: invalid address "localhost": want host:port`},
+		},
+		{
+			name: "metrics without listen",
+			edit: after("realm: api\n", "metrics: {}\n"),
+			want: []string{"authgate.yaml:3: metrics: listen is required"},
+		},
+		{
+			name: "metrics unknown field",
+			edit: after("realm: api\n", "metrics:\n  path: /m\n"),
+			want: []string{"authgate.yaml:4: metrics.path: unknown field (want one of listen)"},
+		},
+		{
+			name: "metrics on the listen address",
+			edit: after("realm: api\n", "metrics: {listen: 127.0.0.1:0}\n"),
+			want: []string{`authgate.yaml:3: metrics.listen: must differ from listen "127.0.0.1:0"`},
+		},
+		{
 			name: "bad duration",
 			edit: replace("leeway: 30s", "leeway: 3x"),
 			want: []string{`authgate.yaml:10: providers[0].leeway: invalid duration "3x"`},

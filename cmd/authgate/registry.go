@@ -111,7 +111,9 @@ func (k kind[T]) entry() providerType {
 	t.build = func(_ context.Context, p *ProviderConfig, o buildOptions) (*provider, string, error) {
 		opts := p.Token
 		opts.Name, opts.Logger, opts.Now = p.Name, o.logger, o.now
-		a, field, err := k.newToken(settingsOf[T](p), opts, p.Fetch)
+		fetch := p.Fetch
+		fetch.Observer = o.observer
+		a, field, err := k.newToken(settingsOf[T](p), opts, fetch)
 		if err != nil {
 			return nil, field, err
 		}

@@ -95,6 +95,7 @@ func buildAPIKey(ctx context.Context, s *apikeySettings, pc *ProviderConfig, o b
 		FailureLimit:  s.FailureLimit,
 		FailureWindow: s.FailureWindow,
 		Logger:        o.logger,
+		Observer:      o.observer,
 		Now:           o.now,
 	}
 	if h := s.ClientIPHeader; h != "" {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/internal/adapter"
 )
 
@@ -38,19 +39,23 @@ type generation struct {
 	retired bool
 }
 
-// newGeneration builds cfg's providers with loggers writing to w.
-func newGeneration(ctx context.Context, cfg *Config, w io.Writer) (*generation, error) {
+// newGeneration builds cfg's providers with loggers writing to w, reporting
+// their events and the decisions of /verify to obs (nil: none). obs
+// outlives the generation: serve creates it once, so that a reload keeps
+// counting into the same metrics.
+func newGeneration(ctx context.Context, cfg *Config, w io.Writer, obs authgate.Observer) (*generation, error) {
 	base := newLogger(cfg.Log, w)
 	dedup := newDedupHandler(base.Handler(), logWindow, nil)
 	limited := slog.New(dedup)
 	// Only what the chain names is built: a provider it leaves out is
 	// neither constructed nor prefetched, and its store is not opened.
-	g, err := build(ctx, cfg, buildOptions{logger: limited, chained: true})
+	g, err := build(ctx, cfg, buildOptions{logger: limited, chained: true, observer: obs})
 	if err != nil {
 		dedup.Close()
 		return nil, err
 	}
 	gen := newGenerationOf(g, base, dedup)
+	gen.log.Observer = obs
 	gen.owned = true
 	return gen, nil
 }
@@ -117,8 +122,10 @@ func (gen *generation) close() error {
 // names) and, when it is valid and its providers can be built, swaps it
 // in once its remote keys are fetched (or prefetchTimeout has passed).
 // An invalid configuration is logged, error by error, and the running
-// one keeps serving. The listen address cannot change without a restart.
-func (h *handler) reload(e *env, path, listenFlag string) {
+// one keeps serving. The new providers report to obs, the observer serve
+// created at start. The listen addresses (listen, metrics.listen) cannot
+// change without a restart.
+func (h *handler) reload(e *env, path, listenFlag string, obs authgate.Observer) {
 	old := h.cur.Load()
 	logger := old.base
 	logger.Info("authgate: reloading", "config", baseName(path))
@@ -126,9 +133,12 @@ func (h *handler) reload(e *env, path, listenFlag string) {
 	if err == nil && listenFlag == "" && cfg.Listen != old.g.cfg.Listen {
 		logger.Warn("authgate: listen changed: restart to apply it", "listen", old.g.cfg.Listen, "new", cfg.Listen)
 	}
+	if err == nil && cfg.Metrics.Listen != old.g.cfg.Metrics.Listen {
+		logger.Warn("authgate: metrics.listen changed: restart to apply it", "listen", old.g.cfg.Metrics.Listen, "new", cfg.Metrics.Listen)
+	}
 	var gen *generation
 	if err == nil {
-		gen, err = newGeneration(e.ctx, cfg, e.stderr)
+		gen, err = newGeneration(e.ctx, cfg, e.stderr, obs)
 	}
 	if err != nil {
 		logReloadError(logger, err)

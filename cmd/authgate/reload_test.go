@@ -48,7 +48,7 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs lockedBuffer
-	gen, err := newGeneration(context.Background(), cfg, &logs)
+	gen, err := newGeneration(context.Background(), cfg, &logs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestReload(t *testing.T) {
 	}
 	old := h.cur.Load()
 	write("v2", "  - {name: next, type: static, keys: next/jwks.json, algorithms: [RS256], issuer: https://next.test, audience: api}\nchain: [local, next, opaque, keys]\n")
-	h.reload(e, path, "")
+	h.reload(e, path, "", nil)
 	if h.cur.Load() == old {
 		t.Fatalf("reload did not swap the configuration:\n%s", logs.String())
 	}
@@ -199,7 +199,7 @@ func TestReload(t *testing.T) {
 	if err := writeKeyFiles(filepath.Join(f.dir, "keys"), files, true); err != nil {
 		t.Fatal(err)
 	}
-	h.reload(e, path, "")
+	h.reload(e, path, "", nil)
 	tok3 := jwttest.Token("RS256", "k1", key3, map[string]any{"iss": testIssuer, "aud": testAudience, "sub": "eve", "exp": time.Now().Add(time.Hour).Unix()})
 	if code := status(bearer(tok3)...); code != 200 {
 		t.Errorf("token of the new key = %d, want 200", code)
@@ -211,7 +211,7 @@ func TestReload(t *testing.T) {
 	// An invalid file is refused, each error logged; v2 keeps serving.
 	cur := h.cur.Load()
 	f.write("authgate.yaml", strings.Replace(fmt.Sprintf(reloadConfig, "v3", testIssuer, testAudience, opaque.Issuer(), opaque.Endpoint(), opaque.ClientID(), secretVar, authtest.DefaultAudience, ""), "algorithms: [RS256]", "algorithms: [RS256], leeway: 3x, colour: blue", 1))
-	h.reload(e, path, "")
+	h.reload(e, path, "", nil)
 	if h.cur.Load() != cur {
 		t.Fatal("an invalid configuration replaced the running one")
 	}

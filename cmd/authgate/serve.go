@@ -67,7 +67,17 @@ func cmdServe(e *env, args []string) int {
 	if err != nil {
 		return e.fail("serve", err)
 	}
-	gen, err := newGeneration(e.ctx, cfg, e.stderr)
+	var obs authgate.Observer
+	var metrics *metricsServer
+	if cfg.Metrics.Listen != "" {
+		// Once for the process: a reload reports to the same observer.
+		if metrics, err = startMetrics(cfg.Metrics.Listen, newLogger(cfg.Log, e.stderr)); err != nil {
+			return e.fail("serve", err)
+		}
+		obs = metrics.obs
+		defer metrics.srv.Close()
+	}
+	gen, err := newGeneration(e.ctx, cfg, e.stderr, obs)
 	if err != nil {
 		return e.fail("serve", err)
 	}
@@ -94,6 +104,12 @@ func cmdServe(e *env, args []string) int {
 	}
 	gen.base.Info("authgate: serving", "addr", ln.Addr().String(), "chain", strings.Join(cfg.Chain, ","), "rules", len(gen.g.rules))
 	go gen.ready.start(e.ctx, prefetchTimeout, false)
+	if metrics != nil {
+		gen.base.Info("authgate: serving metrics", "addr", metrics.ln.Addr().String())
+		if e.metricsReady != nil {
+			e.metricsReady(metrics.ln.Addr().String())
+		}
+	}
 	if e.ready != nil {
 		e.ready(ln.Addr().String())
 	}
@@ -103,8 +119,6 @@ func cmdServe(e *env, args []string) int {
 		defer stop()
 		hup = c
 	}
-	// A metrics listener, on its own address, would start here beside srv
-	// (and be shut down with it).
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 loop:
@@ -113,7 +127,7 @@ loop:
 		case err := <-errc:
 			return e.fail("serve", err)
 		case <-hup:
-			h.reload(e, *config, *listen)
+			h.reload(e, *config, *listen, obs)
 		case <-e.ctx.Done():
 			break loop
 		}
@@ -127,6 +141,11 @@ loop:
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return e.fail("serve", err)
+	}
+	if metrics != nil {
+		if err := metrics.shutdown(ctx); err != nil {
+			return e.fail("serve", err)
+		}
 	}
 	if err := h.cur.Load().close(); err != nil {
 		return e.fail("serve", err)
@@ -166,6 +185,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/readyz":
 		serveReady(w, r, gen.ready)
 	case r.URL.Path == "/verify" || strings.HasPrefix(r.URL.Path, "/verify/"):
+		if gen.log.Observer != nil {
+			r = withTraceContext(r)
+		}
 		gen.verify(w, r)
 	default:
 		http.NotFound(w, r)
@@ -196,6 +218,7 @@ func errForwarded(cause error) error {
 }
 
 func (h *generation) verify(w http.ResponseWriter, r *http.Request) {
+	start := h.log.Start()
 	method, uri, err := original(r)
 	var rl *rule
 	if err == nil && len(h.g.rules) > 0 {
@@ -212,7 +235,9 @@ func (h *generation) verify(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		h.fail(w, r, errForwarded(err), "authgate", method, "")
+		err = errForwarded(err)
+		h.log.Decided(r.Context(), start, nil, err, "authgate")
+		h.fail(w, r, err, "authgate", method, "")
 		return
 	}
 	route := ""
@@ -220,20 +245,25 @@ func (h *generation) verify(w http.ResponseWriter, r *http.Request) {
 		route = rl.route
 	}
 	if rl != nil && rl.anonymous {
+		h.log.Observe(r.Context(), authgate.EventAuthentication, start, authgate.OutcomeAnonymous, nil, nil, "authgate")
 		writeIdentity(w.Header(), nil)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	p, err := h.g.chain.Authenticate(r)
+	h.log.Decided(r.Context(), start, p, err, "chain")
 	if err != nil {
 		h.fail(w, r, err, "chain", method, route)
 		return
 	}
 	if rl != nil {
+		start := h.log.Start()
 		if err := rl.check(p); err != nil {
+			h.log.Observe(r.Context(), authgate.EventAuthorization, start, authgate.OutcomeDenied, p, err, p.Provider)
 			h.fail(w, r, err, p.Provider, method, route)
 			return
 		}
+		h.log.Observe(r.Context(), authgate.EventAuthorization, start, authgate.OutcomeAllowed, p, nil, p.Provider)
 	}
 	if h.logger.Enabled(r.Context(), slog.LevelDebug) {
 		h.logger.LogAttrs(r.Context(), slog.LevelDebug, "authgate: authenticated",
