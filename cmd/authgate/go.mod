@@ -37,5 +37,3 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.62.0 // indirect
 )
-
-replace github.com/authgate/authgate/observe/prometheus => ../../observe/prometheus
