@@ -1028,15 +1028,21 @@ func TestRemoteKeySetFailureLog(t *testing.T) {
 		t.Fatalf("log line = %s, want a WARN naming the provider and the cause", lines[0])
 	}
 	clk.Advance(10 * time.Second)
-	ks.Prefetch(t.Context())
-	lines = buf.lines()
+	// A Prefetch may join a background retry that failed before the
+	// clock moved (its line is still suppressed): the next one is new.
+	for range 3 {
+		ks.Prefetch(t.Context())
+		if lines = buf.lines(); len(lines) >= 2 {
+			break
+		}
+	}
 	var second struct{ Repeated int }
 	if len(lines) == 2 {
 		json.Unmarshal([]byte(lines[1]), &second)
 	}
 	// 19 repeats, give or take the background retry's fetches, which
 	// fail the same way (or are joined by a Prefetch).
-	if len(lines) != 2 || second.Repeated < 15 || second.Repeated > 22 {
+	if len(lines) != 2 || second.Repeated < 15 || second.Repeated > 30 {
 		t.Fatalf("log 10 s later = %d lines, want a 2nd with about 19 repeats:\n%s", len(lines), strings.Join(lines, "\n"))
 	}
 	srv.set(set("k1"), "")

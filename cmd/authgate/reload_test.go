@@ -93,11 +93,11 @@ func TestReload(t *testing.T) {
 	}
 
 	// Continuous load with credentials both configurations accept, and
-	// slow requests (the introspection endpoint takes 1 s) in flight when
+	// slow requests (the introspection endpoint takes 3 s) in flight when
 	// the reload happens.
 	local := f.token(nil)
 	slow := opaque.Token(map[string]any{"sub": "carol"})
-	opaque.Delay(time.Second)
+	opaque.Delay(3 * time.Second) // long enough to outlast a reload on a loaded machine
 	stop := make(chan struct{})
 	var load sync.WaitGroup
 	var sent, wrong atomic.Int64
@@ -153,7 +153,7 @@ func TestReload(t *testing.T) {
 		t.Fatalf("reload did not swap the configuration:\n%s", logs.String())
 	}
 	// The old configuration is kept open for the requests still in flight
-	// (for about 700 ms more).
+	// (for more than 2 s more).
 	time.Sleep(200 * time.Millisecond)
 	if _, err := old.g.byName["keys"].store.Lookup(context.Background(), apikey.Digest{}); !errors.Is(err, apikey.ErrNotFound) {
 		t.Errorf("old store during its requests: %v, want it open", err)
