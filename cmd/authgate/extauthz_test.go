@@ -409,3 +409,60 @@ func TestExtAuthzConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestExtAuthzReload: each Check runs the configuration of the moment, and
+// a reload that moves ext_authz.listen says a restart is needed.
+func TestExtAuthzReload(t *testing.T) {
+	f := newFixture(t)
+	write := func(realm, listen string) string {
+		return f.write("authgate.yaml", strings.Replace(baseConfig, "realm: api\n", "realm: "+realm+"\next_authz: {listen: "+listen+"}\n", 1))
+	}
+	path := write("v1", "127.0.0.1:9191")
+	cfg, err := LoadConfig(path, f.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	gen, err := newGeneration(context.Background(), cfg, &logs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &handler{}
+	h.cur.Store(gen)
+	t.Cleanup(func() { h.cur.Load().close() })
+	l, err := startExtAuthz("127.0.0.1:0", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.shutdown(context.Background()) })
+	conn, err := grpc.NewClient("passthrough:///"+l.ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	client := authv3.NewAuthorizationClient(conn)
+	challenge := func() string {
+		t.Helper()
+		resp, err := client.Check(context.Background(), envoyCheck("GET", "/orders/1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range resp.GetDeniedResponse().GetHeaders() {
+			if h.GetHeader().GetKey() == "www-authenticate" {
+				return h.GetHeader().GetValue()
+			}
+		}
+		return ""
+	}
+	if ch := challenge(); !strings.Contains(ch, `realm="v1"`) {
+		t.Fatalf("challenge = %q, want realm v1", ch)
+	}
+	write("v2", "127.0.0.1:9292")
+	h.reload(&env{ctx: context.Background(), stderr: &logs, getenv: f.getenv}, path, "", nil)
+	if ch := challenge(); !strings.Contains(ch, `realm="v2"`) {
+		t.Errorf("after the reload the challenge is %q, want realm v2", ch)
+	}
+	if !strings.Contains(logs.String(), "authgate: ext_authz.listen changed: restart to apply it") {
+		t.Errorf("moved ext_authz.listen not reported:\n%s", logs.String())
+	}
+}
