@@ -28,6 +28,9 @@ type env struct {
 	// metricsReady, if set, is called by serve with the address its
 	// metrics listener listens on, when the configuration has one.
 	metricsReady func(addr string)
+	// extAuthzReady, if set, is called by serve with the address its
+	// ext_authz gRPC listener listens on.
+	extAuthzReady func(addr string)
 	// hangup, if set, is called by serve to receive reload requests
 	// (SIGHUP); stop ends them.
 	hangup func() (reload <-chan struct{}, stop func())

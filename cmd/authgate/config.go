@@ -40,6 +40,9 @@ type Config struct {
 	// Metrics configures serve's Prometheus listener; off when its
 	// Listen is empty (no "metrics" section).
 	Metrics MetricsConfig
+	// ExtAuthz configures serve's Envoy ext_authz gRPC listener; off when
+	// its Listen is empty (no "ext_authz" section).
+	ExtAuthz ExtAuthzConfig
 	// Providers are the configured authenticators, in file order.
 	Providers []*ProviderConfig
 	// Chain names the providers serve and inspect try, in order.
@@ -47,8 +50,9 @@ type Config struct {
 	// Rules are the access rules serve applies, first match wins.
 	Rules []*RuleConfig
 
-	chainLine   int
-	metricsLine int
+	chainLine    int
+	metricsLine  int
+	extAuthzLine int
 }
 
 // LogConfig is the "log" section.
@@ -63,6 +67,14 @@ type LogConfig struct {
 type MetricsConfig struct {
 	// Listen is the address serve answers GET /metrics on, apart from
 	// the forward-auth listener; empty means no metrics listener.
+	Listen string
+}
+
+// ExtAuthzConfig is the "ext_authz" section.
+type ExtAuthzConfig struct {
+	// Listen is the address serve answers Envoy's ext_authz gRPC calls
+	// (envoy.service.auth.v3.Authorization/Check) on, apart from the
+	// forward-auth listener; empty means no gRPC listener.
 	Listen string
 }
 
@@ -151,6 +163,8 @@ func (c *Config) decode(d *decoder, root *yaml.Node) {
 			c.decodeLog(d, f)
 		case "metrics":
 			c.decodeMetrics(d, f)
+		case "ext_authz":
+			c.decodeExtAuthz(d, f)
 		case "providers":
 			c.decodeProviders(d, f.value)
 		case "chain":
@@ -159,7 +173,7 @@ func (c *Config) decode(d *decoder, root *yaml.Node) {
 		case "rules":
 			c.decodeRules(d, f.value)
 		default:
-			unknownField(d, f, "", []string{"listen", "realm", "log", "metrics", "providers", "chain", "rules"})
+			unknownField(d, f, "", []string{"listen", "realm", "log", "metrics", "ext_authz", "providers", "chain", "rules"})
 		}
 	}
 }
@@ -199,6 +213,25 @@ func (c *Config) decodeMetrics(d *decoder, mf field) {
 	}
 	if !listen && mf.value.Kind == yaml.MappingNode {
 		d.errorf(mf.value, mf.name, "listen is required")
+	}
+}
+
+func (c *Config) decodeExtAuthz(d *decoder, ef field) {
+	fs, _ := d.fields(ef.value, ef.name)
+	listen := false
+	for _, f := range fs {
+		p := join(ef.name, f.name)
+		switch f.name {
+		case "listen":
+			listen = true
+			c.ExtAuthz.Listen = d.address(f.value, p)
+			c.extAuthzLine = f.value.Line
+		default:
+			unknownField(d, f, ef.name, []string{"listen"})
+		}
+	}
+	if !listen && ef.value.Kind == yaml.MappingNode {
+		d.errorf(ef.value, ef.name, "listen is required")
 	}
 }
 
@@ -286,6 +319,12 @@ func (c *Config) decodeRules(d *decoder, n *yaml.Node) {
 func (c *Config) validate(d *decoder, root *yaml.Node) {
 	if c.Metrics.Listen != "" && c.Metrics.Listen == c.Listen {
 		d.errorAt(c.metricsLine, "metrics.listen", "must differ from listen %q", c.Listen)
+	}
+	switch l := c.ExtAuthz.Listen; {
+	case l != "" && l == c.Listen:
+		d.errorAt(c.extAuthzLine, "ext_authz.listen", "must differ from listen %q", c.Listen)
+	case l != "" && l == c.Metrics.Listen:
+		d.errorAt(c.extAuthzLine, "ext_authz.listen", "must differ from metrics.listen %q", c.Metrics.Listen)
 	}
 	if len(c.Providers) == 0 {
 		if d.count == 0 {

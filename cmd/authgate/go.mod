@@ -5,10 +5,15 @@ go 1.26.0
 require (
 	github.com/authgate/authgate v0.0.0-00010101000000-000000000000
 	github.com/authgate/authgate/apikey/sqlstore v0.0.0-00010101000000-000000000000
+	github.com/authgate/authgate/grpcauth v0.0.0-00010101000000-000000000000
 	github.com/authgate/authgate/observe/prometheus v0.0.0-00010101000000-000000000000
+	github.com/envoyproxy/go-control-plane/envoy v1.39.1-0.20260819172001-e6e3fd93e4be
 	github.com/prometheus/client_golang v1.25.0
 	go.opentelemetry.io/otel v1.47.0
 	go.yaml.in/yaml/v3 v3.0.6
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
 )
 
 require (
@@ -31,7 +36,6 @@ require (
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect

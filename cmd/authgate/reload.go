@@ -136,6 +136,9 @@ func (h *handler) reload(e *env, path, listenFlag string, obs authgate.Observer)
 	if err == nil && cfg.Metrics.Listen != old.g.cfg.Metrics.Listen {
 		logger.Warn("authgate: metrics.listen changed: restart to apply it", "listen", old.g.cfg.Metrics.Listen, "new", cfg.Metrics.Listen)
 	}
+	if err == nil && cfg.ExtAuthz.Listen != old.g.cfg.ExtAuthz.Listen {
+		logger.Warn("authgate: ext_authz.listen changed: restart to apply it", "listen", old.g.cfg.ExtAuthz.Listen, "new", cfg.ExtAuthz.Listen)
+	}
 	var gen *generation
 	if err == nil {
 		gen, err = newGeneration(e.ctx, cfg, e.stderr, obs)

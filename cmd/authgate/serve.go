@@ -39,6 +39,10 @@ Serve the configured providers as a forward-auth server:
   /readyz    200 "ok" when every chained provider can answer (usable keys,
              a reachable API-key store), else 503 naming those that cannot
 
+With ext_authz.listen in the file, serve also answers Envoy's ext_authz
+gRPC Check (Istio CUSTOM, envoyExtAuthzGrpc) on that address, deciding
+exactly as /verify does.
+
 The original method and URI come from X-Forwarded-Method/X-Forwarded-Uri
 (Traefik, Caddy), X-Original-Method/X-Original-URI (nginx), or the path
 after /verify (Envoy ext_authz with path_prefix /verify, which also keeps
@@ -93,6 +97,15 @@ func cmdServe(e *env, args []string) int {
 	h := &handler{}
 	h.cur.Store(gen)
 	defer func() { h.cur.Load().close() }()
+	var extAuthz *extAuthzListener
+	if cfg.ExtAuthz.Listen != "" {
+		if extAuthz, err = startExtAuthz(cfg.ExtAuthz.Listen, h); err != nil {
+			ln.Close()
+			return e.fail("serve", err)
+		}
+		defer extAuthz.srv.Stop()
+		gen.base.Info("authgate: serving ext_authz", "addr", extAuthz.ln.Addr().String())
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -109,6 +122,9 @@ func cmdServe(e *env, args []string) int {
 		if e.metricsReady != nil {
 			e.metricsReady(metrics.ln.Addr().String())
 		}
+	}
+	if extAuthz != nil && e.extAuthzReady != nil {
+		e.extAuthzReady(extAuthz.ln.Addr().String())
 	}
 	if e.ready != nil {
 		e.ready(ln.Addr().String())
@@ -141,6 +157,11 @@ loop:
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return e.fail("serve", err)
+	}
+	if extAuthz != nil {
+		if err := extAuthz.shutdown(ctx); err != nil {
+			return e.fail("serve", err)
+		}
 	}
 	if metrics != nil {
 		if err := metrics.shutdown(ctx); err != nil {
