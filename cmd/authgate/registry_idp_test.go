@@ -408,7 +408,7 @@ func TestInspectIdentityProviders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := f.run("", "inspect", "--config", path, tt.token)
+			r := f.run("", "inspect", "--config", path, "--", tt.token) // an opaque token may start with "-"
 			if r.code != tt.code {
 				t.Fatalf("inspect = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
 			}
