@@ -112,6 +112,17 @@ const (
 	// without its credential being looked at: OutcomeDenied, Reason
 	// "rate_limited".
 	EventLimiterRefusal
+	// EventDocumentFetch is one fetch of a remote document other than a
+	// key set or its discovery document (Keycloak's realm document, an
+	// introspection answer's metadata, a sign-in provider's discovery):
+	// OutcomeOK or OutcomeError, with Duration.
+	EventDocumentFetch
+	// EventSubscription is a change of state of a subscription to
+	// shared state (PostgreSQL LISTEN for API-key changes, a Redis
+	// deny-list's channel): OutcomeOK when it is (re)established,
+	// OutcomeError when it is lost and what it guards falls back to
+	// bounded staleness or refusal.
+	EventSubscription
 )
 
 var eventKinds = [...]string{
@@ -121,6 +132,8 @@ var eventKinds = [...]string{
 	EventCacheLookup:    "cache_lookup",
 	EventStoreLookup:    "store_lookup",
 	EventLimiterRefusal: "limiter_refusal",
+	EventDocumentFetch:  "document_fetch",
+	EventSubscription:   "subscription",
 }
 
 // String returns the kind's name ("authentication", "key_fetch", …), or

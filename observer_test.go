@@ -85,7 +85,9 @@ func TestEventKindString(t *testing.T) {
 		{authgate.EventCacheLookup, "cache_lookup"},
 		{authgate.EventStoreLookup, "store_lookup"},
 		{authgate.EventLimiterRefusal, "limiter_refusal"},
-		{authgate.EventLimiterRefusal + 1, "unknown"},
+		{authgate.EventDocumentFetch, "document_fetch"},
+		{authgate.EventSubscription, "subscription"},
+		{authgate.EventSubscription + 1, "unknown"},
 		{255, "unknown"},
 	}
 	for _, tt := range tests {

@@ -46,6 +46,10 @@ type Principal struct {
 	// stable, non-secret identifier: the API key's ID (a token's jti may go
 	// in Claims). Empty when unknown.
 	CredentialID string `json:"credential_id"`
+	// TokenID is the token's "jti" when it has one as a string: what a
+	// deny-list refuses one token by. Empty for API keys and tokens
+	// without a jti.
+	TokenID string `json:"token_id,omitempty"`
 	// ExpiresAt and IssuedAt are the token's exp and iat (zero when absent).
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	IssuedAt  time.Time `json:"issued_at,omitzero"`

@@ -38,11 +38,11 @@ func TestPrincipalJSON(t *testing.T) {
 				Audience: []string{"api"}, Email: "ada@example.com", Name: "Ada", Tenant: "t1",
 				Roles: []string{"admin"}, Scopes: []string{"read", "write"}, Permissions: []string{"orders:read"},
 				Claims: map[string]any{"sub": "ada"}, Header: map[string]any{"alg": "RS256"},
-				ExpiresAt: exp, IssuedAt: exp.Add(-time.Hour)},
+				TokenID: "t-1", ExpiresAt: exp, IssuedAt: exp.Add(-time.Hour)},
 			want: `{"provider":"static","method":"jwt","subject":"ada","issuer":"https://i.test/","audience":["api"],` +
 				`"email":"ada@example.com","name":"Ada","tenant":"t1","roles":["admin"],"scopes":["read","write"],` +
 				`"permissions":["orders:read"],"claims":{"sub":"ada"},"header":{"alg":"RS256"},"credential_id":"",` +
-				`"expires_at":"2026-03-04T05:06:07Z","issued_at":"2026-03-04T04:06:07Z"}`,
+				`"token_id":"t-1","expires_at":"2026-03-04T05:06:07Z","issued_at":"2026-03-04T04:06:07Z"}`,
 		},
 	}
 	for _, tt := range tests {

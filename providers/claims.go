@@ -215,6 +215,7 @@ func (m Mapping) Principal(t *Token) *authgate.Principal {
 	p.Header = t.Header
 	p.ExpiresAt = t.ExpiresAt
 	p.IssuedAt = t.IssuedAt
+	p.TokenID, _ = t.Claims["jti"].(string)
 	p.Email, _ = t.Claims["email"].(string)
 	p.Name, _ = t.Claims["name"].(string)
 	if v, ok := lookupClaim(t.Claims, cmp.Or(m.TenantClaim, "tenant")); ok {

@@ -85,14 +85,14 @@ func TestAuthenticateValid(t *testing.T) {
 	a, priv := newRS256(t, nil)
 	tok := jwttest.Token("RS256", "k1", priv, claims(map[string]any{
 		"roles": []string{"admin", "editor"}, "scope": "read write", "email": "a@example.com",
-		"name": "Ada", "tenant": "t1", "permissions": []string{"articles:delete"},
+		"name": "Ada", "tenant": "t1", "permissions": []string{"articles:delete"}, "jti": "tok-7",
 	}))
 	p, err := a.Authenticate(request("Bearer " + tok))
 	if err != nil {
 		t.Fatalf("Authenticate = %v, want nil", err)
 	}
 	if p.Subject != "user-1" || p.Issuer != issuer || p.Provider != "static" || p.Method != "jwt" ||
-		p.Email != "a@example.com" || p.Name != "Ada" || p.Tenant != "t1" {
+		p.Email != "a@example.com" || p.Name != "Ada" || p.Tenant != "t1" || p.TokenID != "tok-7" {
 		t.Errorf("principal = %+v", p)
 	}
 	if !p.HasRole("admin") || !p.HasScope("write") || !p.HasPermission("articles:delete") || p.HasRole("root") {
