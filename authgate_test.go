@@ -236,11 +236,11 @@ func TestCheck(t *testing.T) {
 func TestPrincipalHelpers(t *testing.T) {
 	p := &authgate.Principal{
 		Roles: []string{"admin"}, Scopes: []string{"read"}, Permissions: []string{"articles:delete"},
-		Claims: map[string]any{
+		Claims: authgate.NewObject(map[string]any{
 			"realm_access":              map[string]any{"roles": []any{"user"}},
 			"https://example.com/roles": []any{"editor"},
 			"a":                         map[string]any{"b": map[string]any{"c": 1.0}},
-		},
+		}),
 	}
 	if !p.HasRole("admin") || p.HasRole("Admin") || !p.HasScope("read") || !p.HasPermission("articles:delete") {
 		t.Error("Has* helpers")

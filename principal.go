@@ -8,8 +8,11 @@ import (
 )
 
 // Principal is the verified identity behind a request, in one normalized
-// shape for every provider. It is built per request and never shared between
-// requests.
+// shape for every provider. Each request gets its own Principal: a handler
+// or resolver may change its fields and lists without any other request
+// seeing it. Claims and Header are read-only views, which may be shared
+// with other requests (the verified-token cache hands every hit the same
+// ones); what they return can be changed freely (see Object).
 //
 // Its JSON encoding (see MarshalJSON) uses the snake_case names in the field
 // tags; it never includes User.
@@ -37,11 +40,11 @@ type Principal struct {
 	Roles       []string `json:"roles"`
 	Scopes      []string `json:"scopes"`
 	Permissions []string `json:"permissions"`
-	// Claims holds every verified claim of a token (JSON numbers are
-	// float64, objects map[string]any, arrays []any).
-	Claims map[string]any `json:"claims,omitempty"`
-	// Header is the token's protected header.
-	Header map[string]any `json:"header,omitempty"`
+	// Claims holds every verified claim of a token, read-only (see
+	// Object): read it with Claims.Get, Claims.GetString or p.Claim.
+	Claims Object `json:"claims,omitzero"`
+	// Header is the token's protected header, read-only like Claims.
+	Header Object `json:"header,omitzero"`
 	// CredentialID identifies the credential presented when it has a
 	// stable, non-secret identifier: the API key's ID (a token's jti may go
 	// in Claims). Empty when unknown.
@@ -102,12 +105,12 @@ func (p *Principal) HasPermission(permission string) bool {
 }
 
 // Claim returns the claim at a dotted path ("realm_access.roles") and
-// whether it exists; see LookupClaim.
+// whether it exists; see LookupClaim. An object or array is a deep copy.
 func (p *Principal) Claim(path string) (any, bool) {
 	if p == nil {
 		return nil, false
 	}
-	return LookupClaim(p.Claims, path)
+	return p.Claims.Lookup(path)
 }
 
 // LookupClaim returns the value at a path inside a claims object. A path

@@ -28,7 +28,7 @@ func TestPrincipalJSON(t *testing.T) {
 		},
 		{
 			name: "empty but non-nil lists",
-			p:    authgate.Principal{Subject: "s", Roles: []string{}, Scopes: []string{}, Claims: map[string]any{}},
+			p:    authgate.Principal{Subject: "s", Roles: []string{}, Scopes: []string{}, Claims: authgate.NewObject(map[string]any{})},
 			want: `{"provider":"","method":"","subject":"s","issuer":"","audience":[],"email":"","name":"",` +
 				`"tenant":"","roles":[],"scopes":[],"permissions":[],"credential_id":""}`,
 		},
@@ -37,7 +37,7 @@ func TestPrincipalJSON(t *testing.T) {
 			p: authgate.Principal{Provider: "static", Method: "jwt", Subject: "ada", Issuer: "https://i.test/",
 				Audience: []string{"api"}, Email: "ada@example.com", Name: "Ada", Tenant: "t1",
 				Roles: []string{"admin"}, Scopes: []string{"read", "write"}, Permissions: []string{"orders:read"},
-				Claims: map[string]any{"sub": "ada"}, Header: map[string]any{"alg": "RS256"},
+				Claims: authgate.NewObject(map[string]any{"sub": "ada"}), Header: authgate.NewObject(map[string]any{"alg": "RS256"}),
 				TokenID: "t-1", ExpiresAt: exp, IssuedAt: exp.Add(-time.Hour)},
 			want: `{"provider":"static","method":"jwt","subject":"ada","issuer":"https://i.test/","audience":["api"],` +
 				`"email":"ada@example.com","name":"Ada","tenant":"t1","roles":["admin"],"scopes":["read","write"],` +
@@ -81,7 +81,7 @@ func TestPrincipalJSON(t *testing.T) {
 	if b, err := json.Marshal((*authgate.Principal)(nil)); err != nil || string(b) != "null" {
 		t.Errorf("json.Marshal(nil *Principal) = %s, %v, want null", b, err)
 	}
-	if _, err := json.Marshal(authgate.Principal{Claims: map[string]any{"c": make(chan int)}}); err == nil {
+	if _, err := json.Marshal(authgate.Principal{Claims: authgate.NewObject(map[string]any{"c": make(chan int)})}); err == nil {
 		t.Error("json.Marshal(principal with an unencodable claim) = nil error")
 	}
 }
@@ -94,11 +94,11 @@ func normalize(p authgate.Principal) authgate.Principal {
 			*s = nil
 		}
 	}
-	if len(p.Claims) == 0 {
-		p.Claims = nil
+	if p.Claims.IsZero() {
+		p.Claims = authgate.Object{}
 	}
-	if len(p.Header) == 0 {
-		p.Header = nil
+	if p.Header.IsZero() {
+		p.Header = authgate.Object{}
 	}
 	return p
 }

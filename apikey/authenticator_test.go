@@ -408,7 +408,7 @@ func TestPrincipal(t *testing.T) {
 			Roles: []string{"admin", "ops"}, Scopes: []string{"orders:read"}, CredentialID: k.ID, ExpiresAt: exp, IssuedAt: k.CreatedAt}
 		if p.Provider != want.Provider || p.Method != want.Method || p.Subject != want.Subject || p.Tenant != want.Tenant ||
 			!slices.Equal(p.Roles, want.Roles) || !slices.Equal(p.Scopes, want.Scopes) || p.CredentialID != want.CredentialID ||
-			!p.ExpiresAt.Equal(want.ExpiresAt) || !p.IssuedAt.Equal(want.IssuedAt) || p.Claims != nil {
+			!p.ExpiresAt.Equal(want.ExpiresAt) || !p.IssuedAt.Equal(want.IssuedAt) || !p.Claims.IsZero() {
 			t.Fatalf("request %d: principal = %+v, want %+v", i, p, want)
 		}
 		if !p.HasScope("orders:read") || p.HasScope("orders:write") {

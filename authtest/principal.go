@@ -1,7 +1,6 @@
 package authtest
 
 import (
-	"maps"
 	"net/http"
 	"slices"
 
@@ -38,43 +37,13 @@ func Reject(err error) authgate.Authenticator {
 	})
 }
 
-// copyPrincipal copies p deeply: slices, claims and header (User is
-// copied as it is).
+// copyPrincipal copies p and its lists; Claims and Header are read-only
+// and shared (User is copied as it is).
 func copyPrincipal(p *authgate.Principal) *authgate.Principal {
 	c := *p
 	c.Audience = slices.Clone(p.Audience)
 	c.Roles = slices.Clone(p.Roles)
 	c.Scopes = slices.Clone(p.Scopes)
 	c.Permissions = slices.Clone(p.Permissions)
-	c.Claims = copyValue(p.Claims).(map[string]any)
-	c.Header = copyValue(p.Header).(map[string]any)
 	return &c
-}
-
-// copyValue copies JSON-like values: maps and slices deeply, the rest as
-// they are.
-func copyValue(v any) any {
-	switch tv := v.(type) {
-	case map[string]any:
-		if tv == nil {
-			return tv
-		}
-		m := maps.Clone(tv)
-		for k, e := range m {
-			m[k] = copyValue(e)
-		}
-		return m
-	case []any:
-		if tv == nil {
-			return tv
-		}
-		s := slices.Clone(tv)
-		for i, e := range s {
-			s[i] = copyValue(e)
-		}
-		return s
-	case []string:
-		return slices.Clone(tv)
-	}
-	return v
 }

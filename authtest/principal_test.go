@@ -10,7 +10,7 @@ import (
 )
 
 func TestPrincipalAndReject(t *testing.T) {
-	p := &authgate.Principal{Subject: "alice", Roles: []string{"admin"}, Claims: map[string]any{"org": map[string]any{"id": "o1"}, "tags": []any{"a"}}}
+	p := &authgate.Principal{Subject: "alice", Roles: []string{"admin"}, Claims: authgate.NewObject(map[string]any{"org": map[string]any{"id": "o1"}, "tags": []any{"a"}})}
 	a := authtest.Principal(p)
 	r, _ := http.NewRequest("GET", "/", nil)
 	got, err := a.Authenticate(r)
@@ -23,10 +23,10 @@ func TestPrincipalAndReject(t *testing.T) {
 	// A handler that modifies its principal does not leak into the next
 	// request, nor into p.
 	got.Roles[0] = "root"
-	got.Claims["org"].(map[string]any)["id"] = "o2"
-	got.Claims["tags"].([]any)[0] = "b"
+	got.Claims.Map()["org"].(map[string]any)["id"] = "o2"
+	got.Claims.Map()["tags"].([]any)[0] = "b"
 	again, _ := a.Authenticate(r)
-	if again.Roles[0] != "admin" || again.Claims["org"].(map[string]any)["id"] != "o1" || again.Claims["tags"].([]any)[0] != "a" {
+	if again.Roles[0] != "admin" || again.Claims.Map()["org"].(map[string]any)["id"] != "o1" || again.Claims.Map()["tags"].([]any)[0] != "a" {
 		t.Errorf("second principal = %+v, want the original", again)
 	}
 	if p.Roles[0] != "admin" {

@@ -186,15 +186,15 @@ func checkClient(name, use string, clients []string) func(*providers.Token) erro
 // "name".
 func usernameAsName(t *providers.Token, p *authgate.Principal) {
 	if p.Name == "" {
-		p.Name = username(t.Claims)
+		p.Name = username(authgate.AdoptObject(t.Claims))
 	}
 }
 
-func username(claims map[string]any) string {
-	if s, ok := claims["username"].(string); ok {
+func username(claims authgate.Object) string {
+	if s, ok := claims.GetString("username"); ok {
 		return s
 	}
-	s, _ := claims["cognito:username"].(string)
+	s, _ := claims.GetString("cognito:username")
 	return s
 }
 

@@ -451,7 +451,7 @@ func TestHelpersNil(t *testing.T) {
 		t.Fatal("helpers on a nil principal must report nothing")
 	}
 	// A principal without oid is not app-only, whatever its scopes.
-	if entra.IsAppOnly(&authgate.Principal{Claims: map[string]any{}}) {
+	if entra.IsAppOnly(&authgate.Principal{Claims: authgate.NewObject(map[string]any{})}) {
 		t.Fatal("IsAppOnly(no oid) = true")
 	}
 }

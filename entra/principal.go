@@ -13,10 +13,10 @@ func IsAppOnly(p *authgate.Principal) bool {
 	if p == nil {
 		return false
 	}
-	if typ, ok := p.Claims["idtyp"].(string); ok {
+	if typ, ok := p.Claims.GetString("idtyp"); ok {
 		return typ == "app"
 	}
-	_, scp := p.Claims["scp"]
+	scp := p.Claims.Has("scp")
 	oid := ObjectID(p)
 	return !scp && oid != "" && p.Subject == oid
 }
@@ -29,7 +29,7 @@ func ObjectID(p *authgate.Principal) string {
 	if p == nil {
 		return ""
 	}
-	oid, _ := p.Claims["oid"].(string)
+	oid, _ := p.Claims.GetString("oid")
 	return oid
 }
 
@@ -41,9 +41,9 @@ func ClientID(p *authgate.Principal) string {
 	if p == nil {
 		return ""
 	}
-	if id, ok := p.Claims["azp"].(string); ok {
+	if id, ok := p.Claims.GetString("azp"); ok {
 		return id
 	}
-	id, _ := p.Claims["appid"].(string)
+	id, _ := p.Claims.GetString("appid")
 	return id
 }

@@ -328,8 +328,8 @@ func TestPrincipal(t *testing.T) {
 				{"SignInProvider", firebase.SignInProvider(p), "password"},
 				{"ExpiresAt", p.ExpiresAt, time.Unix(c["exp"].(int64), 0)},
 				{"IssuedAt", p.IssuedAt, time.Unix(c["iat"].(int64), 0)},
-				{"Claims[plan]", p.Claims["plan"], "pro"},
-				{"Header[kid]", p.Header["kid"], "id-1"},
+				{"Claims[plan]", p.Claims.Map()["plan"], "pro"},
+				{"Header[kid]", p.Header.Map()["kid"], "id-1"},
 			}
 			for _, c := range checks {
 				if c.got != c.want {

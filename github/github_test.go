@@ -120,7 +120,7 @@ func TestTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if x5t, _ := p.Header["x5t"].(string); x5t == "" {
+		if x5t, _ := p.Header.Map()["x5t"].(string); x5t == "" {
 			t.Errorf("Header = %v, want an x5t", p.Header)
 		}
 	})

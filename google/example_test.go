@@ -35,7 +35,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(p.Issuer, p.Email, p.Claims["hd"])
+	fmt.Println(p.Issuer, p.Email, p.Claims.Map()["hd"])
 	// Output: accounts.google.com alice@example.test example.test
 }
 

@@ -120,8 +120,8 @@ func TestPrincipalEmailOnlyWhenVerified(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Email != tt.want || p.Claims["email"] != "alice@example.test" {
-				t.Errorf("Email = %q (claim %v), want %q (claim kept)", p.Email, p.Claims["email"], tt.want)
+			if p.Email != tt.want || p.Claims.Map()["email"] != "alice@example.test" {
+				t.Errorf("Email = %q (claim %v), want %q (claim kept)", p.Email, p.Claims.Map()["email"], tt.want)
 			}
 		})
 	}

@@ -88,7 +88,7 @@ func TestInteropOIDCProvider(t *testing.T) {
 			}
 			if p.Provider != "op" || p.Method != "introspection" || p.Subject != "svc" || p.Issuer != issuer ||
 				!slices.Equal(p.Audience, []string{opaqueResource}) || !slices.Equal(p.Scopes, []string{"read"}) ||
-				!slices.Equal(p.Roles, []string{"reader"}) || p.Tenant != "acme" || p.Claims["client_id"] != "svc" {
+				!slices.Equal(p.Roles, []string{"reader"}) || p.Tenant != "acme" || p.Claims.Map()["client_id"] != "svc" {
 				t.Fatalf("principal = %+v", p)
 			}
 			bad := tok[:len(tok)-1] + flip(tok[len(tok)-1:])

@@ -95,7 +95,7 @@ func TestAccept(t *testing.T) {
 			if p.Provider != "introspection" || p.Method != "introspection" || p.Subject != "user-1" || p.Issuer != srv.Issuer() ||
 				!slices.Equal(p.Audience, []string{authtest.DefaultAudience}) || !slices.Equal(p.Scopes, []string{"read", "write"}) ||
 				!slices.Equal(p.Roles, []string{"admin"}) || p.Tenant != "acme" || p.Name != "ada" || p.Email != "ada@example.test" ||
-				!p.ExpiresAt.Equal(clk.Now().Add(time.Hour)) || p.Header != nil || p.Claims["client_id"] != authtest.DefaultClientID {
+				!p.ExpiresAt.Equal(clk.Now().Add(time.Hour)) || !p.Header.IsZero() || p.Claims.Map()["client_id"] != authtest.DefaultClientID {
 				t.Errorf("principal = %+v", p)
 			}
 			want := string(cmpOr(method, introspection.ClientSecretBasic))
@@ -414,7 +414,7 @@ func TestCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Claims["scope"] = "changed" // a caller changing its principal changes nothing cached
+	p.Claims.Map()["scope"] = "changed" // a caller changing its principal changes nothing cached
 	p.Audience[0] = "changed"
 	p2, err := a.Verify(t.Context(), tok)
 	if err != nil {
@@ -423,8 +423,8 @@ func TestCache(t *testing.T) {
 	if n := srv.Requests(); n != 1 {
 		t.Errorf("two Verify calls made %d requests, want 1 (a cache hit)", n)
 	}
-	if p2.Claims["scope"] != "read" || p2.Audience[0] != authtest.DefaultAudience {
-		t.Errorf("cached principal was changed through a caller's copy: %v %v", p2.Claims["scope"], p2.Audience)
+	if p2.Claims.Map()["scope"] != "read" || p2.Audience[0] != authtest.DefaultAudience {
+		t.Errorf("cached principal was changed through a caller's copy: %v %v", p2.Claims.Map()["scope"], p2.Audience)
 	}
 
 	// Revoked at the server: still served from the cache until the TTL.

@@ -39,7 +39,11 @@ func IdentityOf(p *authgate.Principal) (Identity, bool) {
 	if p == nil {
 		return Identity{}, false
 	}
-	id, err := identity(p.Claims, p.Subject)
+	claims := map[string]any{}
+	if raw, ok := p.Claims.Get("kubernetes.io"); ok {
+		claims["kubernetes.io"] = raw
+	}
+	id, err := identity(claims, p.Subject)
 	return id, err == nil
 }
 

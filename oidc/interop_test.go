@@ -88,7 +88,7 @@ func TestInteropOIDCProvider(t *testing.T) {
 			}
 			if p.Subject != "svc" || p.Issuer != issuer || !slices.Equal(p.Audience, []string{resource(alg)}) ||
 				!slices.Equal(p.Roles, []string{"reader"}) || !slices.Equal(p.Scopes, []string{"read"}) || p.Tenant != "acme" ||
-				p.Header["alg"] != alg || p.Header["typ"] != "at+jwt" || !slices.Contains(kids, p.Header["kid"].(string)) {
+				p.Header.Map()["alg"] != alg || p.Header.Map()["typ"] != "at+jwt" || !slices.Contains(kids, p.Header.Map()["kid"].(string)) {
 				t.Fatalf("principal = %+v, header %v", p, p.Header)
 			}
 			bad := tok[:len(tok)-6] + flip(tok[len(tok)-6:len(tok)-5]) + tok[len(tok)-5:]

@@ -146,13 +146,13 @@ func checkClient(name string, clients []string) func(*providers.Token) error {
 // UserID returns the Okta user ID ("uid") of a principal, or "" for a
 // client-credentials token.
 func UserID(p *authgate.Principal) string {
-	s, _ := p.Claims["uid"].(string)
+	s, _ := p.Claims.GetString("uid")
 	return s
 }
 
 // ClientID returns the client ("cid") a principal's token was issued to.
 func ClientID(p *authgate.Principal) string {
-	s, _ := p.Claims["cid"].(string)
+	s, _ := p.Claims.GetString("cid")
 	return s
 }
 

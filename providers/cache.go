@@ -10,7 +10,6 @@ import (
 	"weak"
 
 	"github.com/authgate/authgate"
-	"github.com/authgate/authgate/internal/bytesconv"
 )
 
 // Bounds of the verified-token cache.
@@ -46,10 +45,11 @@ const (
 // tokenCache remembers tokens that passed every check, so a token
 // presented again skips decoding and the signature check.
 //
-// An entry is found by a keyed 64-bit hash of the compact token
-// (hash/maphash, with a seed of this cache's own), and a hit requires the
-// entry's stored token to equal the presented one byte for byte: a hash
-// collision is a miss, never someone else's entry. Entries live until the
+// An entry is found by a keyed 64-bit hash of the compact token's length
+// and signature tail (hash/maphash, with a seed of this cache's own; see
+// key), and a hit requires the entry's stored token to equal the presented
+// one byte for byte: a hash collision is a miss, never someone else's
+// entry. Entries live until the
 // earlier of the token's expiry (with the leeway) and the TTL; at most size
 // entries are kept. Only verified tokens are stored, never failures.
 //
@@ -97,7 +97,18 @@ func newTokenCache(size int, ttl time.Duration) *tokenCache {
 		entries: make(map[uint64]*cacheEntry, min(size, 1024)), stopped: make(chan struct{})}
 }
 
-func (c *tokenCache) key(token string) uint64 { return maphash.String(c.seed, token) }
+// key is the map key of token: a keyed hash of its length and its last
+// keyTail bytes, which are in the signature segment (random-looking bytes
+// that differ between any two tokens). It needs no more: a hit compares
+// the whole token, so tokens sharing a key are two misses, never a
+// mix-up.
+func (c *tokenCache) key(token string) uint64 {
+	tail := token[max(0, len(token)-keyTail):]
+	return maphash.String(c.seed, tail) ^ uint64(len(token))*0x9E3779B97F4A7C15
+}
+
+// keyTail is how many of a token's last bytes its cache key hashes.
+const keyTail = 32
 
 // get returns the entry of token, if one is cached and still fresh at now.
 func (c *tokenCache) get(key uint64, token string, now time.Time) (*cacheEntry, bool) {
@@ -238,36 +249,35 @@ func (e *cacheEntry) template(a *TokenAuthenticator) *authgate.Principal {
 }
 
 // copyPrincipal returns a copy of the template p that shares nothing
-// mutable with it: the struct is copied; Audience, Roles, Scopes and
+// mutable with it: the struct is copied, and Audience, Roles, Scopes and
 // Permissions are copied into one new backing array (each list capped at
 // its length, so an append to one reallocates instead of overwriting the
-// next); Claims and Header are copied deeply (every map and []any in
-// them). Strings are immutable and shared. What a caller does to its copy
-// — assign fields, write list elements, append, write or delete claims at
-// any depth — can therefore never reach the template or another request's
-// copy. User is not copied: a template has none.
+// next). Claims and Header are read-only Objects and are shared; strings
+// are immutable and shared. What a caller does to its copy — assign
+// fields, write list elements, append, change what Claims hands out — can
+// therefore never reach the template or another request's copy. User is
+// not copied: a template has none.
 //
-// The principal, its lists and the first arrays of its claims (up to
-// copyArrays of them, copyElements elements in all: the audience and a
-// role list of a usual token) are one allocation, principalCopy. An array
-// copied there is boxed in its interface in place (bytesconv.Box) from a
-// slice header that is written once and never again; its elements are the
-// caller's like any other.
+// The principal and up to principalInline list elements are one
+// allocation.
 func copyPrincipal(p *authgate.Principal) *authgate.Principal {
 	n := len(p.Audience) + len(p.Roles) + len(p.Scopes) + len(p.Permissions)
-	b := new(principalCopy)
+	b := new(principalWithLists)
 	out, buf := &b.p, b.lists[:0:min(n, principalInline)]
 	if n > principalInline {
 		buf = make([]string, 0, n)
 	}
-	*out = *p
+	// Field by field: the copy is new and zero, and assigning the whole
+	// struct would copy every word through the write barrier's bulk path.
+	out.Provider, out.Method, out.Subject, out.Issuer = p.Provider, p.Method, p.Subject, p.Issuer
+	out.Email, out.Name, out.Tenant = p.Email, p.Name, p.Tenant
+	out.Claims, out.Header = p.Claims, p.Header
+	out.CredentialID, out.TokenID = p.CredentialID, p.TokenID
+	out.ExpiresAt, out.IssuedAt = p.ExpiresAt, p.IssuedAt
 	out.Audience, buf = carve(p.Audience, buf)
 	out.Roles, buf = carve(p.Roles, buf)
 	out.Scopes, buf = carve(p.Scopes, buf)
 	out.Permissions, _ = carve(p.Permissions, buf)
-	c := arrayCopier{headers: b.arrays[:0], elems: b.elems[:0]}
-	out.Claims = c.object(p.Claims)
-	out.Header = c.object(p.Header)
 	return out
 }
 
@@ -278,68 +288,6 @@ const principalInline = 8
 type principalWithLists struct {
 	p     authgate.Principal
 	lists [principalInline]string
-}
-
-// How many arrays, and elements in all, copyPrincipal copies into the
-// principal's allocation.
-const (
-	copyArrays   = 2
-	copyElements = 8
-)
-
-type principalCopy struct {
-	p      authgate.Principal
-	lists  [principalInline]string
-	arrays [copyArrays][]any
-	elems  [copyElements]any
-}
-
-// arrayCopier is cloneObject with the free space of a principalCopy for
-// the arrays it copies; beyond it, arrays are allocated as cloneValue
-// does.
-type arrayCopier struct {
-	headers [][]any // free slice-header slots, boxed in place
-	elems   []any   // free element slots
-}
-
-func (c *arrayCopier) object(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		switch v.(type) {
-		case map[string]any, []any:
-			v = c.value(v)
-		}
-		out[k] = v
-	}
-	return out
-}
-
-func (c *arrayCopier) value(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		return c.object(x)
-	case []any:
-		n, used := len(x), len(c.elems)
-		if len(c.headers) == cap(c.headers) || cap(c.elems)-used < n {
-			out := make([]any, n)
-			for i, e := range x {
-				out[i] = c.value(e)
-			}
-			return out
-		}
-		// Reserve the elements first: nested arrays take the slots after.
-		c.elems = c.elems[:used+n]
-		out := c.elems[used : used+n : used+n]
-		for i, e := range x {
-			out[i] = c.value(e)
-		}
-		c.headers = append(c.headers, out)
-		return bytesconv.Box(&c.headers[len(c.headers)-1])
-	}
-	return v // strings, numbers, booleans and nil are immutable
 }
 
 // carve copies src to the front of buf's free capacity and returns the

@@ -211,8 +211,8 @@ func (m Mapping) Principal(t *Token) *authgate.Principal {
 	p.Subject = t.Subject
 	p.Issuer = t.Issuer
 	p.Audience = t.Audience
-	p.Claims = t.Claims
-	p.Header = t.Header
+	p.Claims = authgate.AdoptObject(t.Claims)
+	p.Header = authgate.AdoptObject(t.Header)
 	p.ExpiresAt = t.ExpiresAt
 	p.IssuedAt = t.IssuedAt
 	p.TokenID, _ = t.Claims["jti"].(string)

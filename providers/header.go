@@ -2,7 +2,6 @@ package providers
 
 import (
 	"errors"
-	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -248,12 +247,11 @@ type headerCache struct {
 }
 
 // headerEntry is one remembered header. header is decoded from a copy of
-// the segment, so it keeps no token's memory alive; it is never handed
-// out, only copied (see copyHeader), and never modified.
+// the segment, so it keeps no token's memory alive; it becomes the Header
+// of every token with this segment and is never modified.
 type headerEntry struct {
 	segment            string
 	header             map[string]any
-	nested             bool // header holds an object or array
 	alg                *algorithm
 	algorithm, kid, ty string
 }
@@ -270,23 +268,14 @@ func (c *headerCache) lookup(h string) *headerEntry {
 	return nil
 }
 
-// apply gives t what decodeHeader and checkHeader would: its own copy of
-// the header, and the algorithm, kid and type, and returns the algorithm.
+// apply gives t what decodeHeader and checkHeader would: the header
+// (the remembered map itself: a Token's Header is read-only, and shared
+// by every token with this protected header), and the algorithm, kid and
+// type, and returns the algorithm.
 func (e *headerEntry) apply(t *Token) *algorithm {
-	t.Header = copyHeader(e.header, e.nested)
+	t.Header = e.header
 	t.Algorithm, t.KeyID, t.Type = e.algorithm, e.kid, e.ty
 	return e.alg
-}
-
-// copyHeader returns a copy of h that shares nothing mutable with it:
-// maps.Clone (a small map's slots copied whole) for a flat header, a deep
-// copy for one with nested values, which few headers have (writing them
-// into a clone could make it grow).
-func copyHeader(h map[string]any, nested bool) map[string]any {
-	if nested {
-		return cloneObject(h)
-	}
-	return maps.Clone(h)
 }
 
 // add remembers the header of t, whose segment is h and whose signature
@@ -301,12 +290,6 @@ func (c *headerCache) add(h string, t *Token, alg *algorithm) {
 		return
 	}
 	e := &headerEntry{segment: strings.Clone(h), header: header, alg: alg, algorithm: t.Algorithm, kid: t.KeyID, ty: t.Type}
-	for _, v := range header {
-		switch v.(type) {
-		case map[string]any, []any:
-			e.nested = true
-		}
-	}
 	old := c.entries.Load()
 	var list []*headerEntry
 	switch {

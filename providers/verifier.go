@@ -47,6 +47,10 @@ type Token struct {
 	KeyID     string
 	Type      string
 	// Header is the protected header; Claims the verified claim set.
+	// Both are read-only: a token's Header is shared with every token of
+	// the same protected header, and a cached token's maps with every
+	// request that presents it (Verifier.Verify returns a copy of its
+	// own).
 	Header map[string]any
 	Claims map[string]any
 	// Registered claims, already validated.
@@ -117,12 +121,18 @@ var errForeignIssuer = errors.New("token issuer is not the configured issuer")
 //     Validate.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 	t, e, err := v.verifyCached(ctx, token)
-	if err != nil || e == nil {
-		return t, err
+	switch {
+	case err != nil:
+		return nil, err
+	case e != nil:
+		// The cached token is shared by every hit: a caller of Verify may
+		// modify what it gets, so it gets a deep copy.
+		return t.clone(), nil
 	}
-	// The cached token is shared by every hit: a caller of Verify may
-	// modify what it gets, so it gets a deep copy.
-	return t.clone(), nil
+	// The header may be the one every token of this protected header
+	// shares (headerCache).
+	t.Header = cloneObject(t.Header)
+	return t, nil
 }
 
 // verifyCached is Verify without the copy: with a cache, the token it

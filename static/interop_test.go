@@ -248,8 +248,8 @@ func checkInteropPrincipal(t *testing.T, p *authgate.Principal, alg, kid string)
 	if want := []string{"read:items", "write:items"}; !slices.Equal(p.Scopes, want) {
 		t.Errorf("Principal.Scopes = %q, want %q", p.Scopes, want)
 	}
-	if p.Header["alg"] != alg || p.Header["kid"] != kid {
-		t.Errorf("Principal.Header alg, kid = %v, %v, want %s, %s", p.Header["alg"], p.Header["kid"], alg, kid)
+	if p.Header.Map()["alg"] != alg || p.Header.Map()["kid"] != kid {
+		t.Errorf("Principal.Header alg, kid = %v, %v, want %s, %s", p.Header.Map()["alg"], p.Header.Map()["kid"], alg, kid)
 	}
 }
 

@@ -104,7 +104,7 @@ func TestAuthenticateValid(t *testing.T) {
 	if !p.ExpiresAt.Equal(time.Unix(now.Unix()+300, 0)) || !p.IssuedAt.Equal(time.Unix(now.Unix()-1, 0)) {
 		t.Errorf("ExpiresAt %v IssuedAt %v", p.ExpiresAt, p.IssuedAt)
 	}
-	if p.Header["kid"] != "k1" || p.Header["alg"] != "RS256" {
+	if p.Header.Map()["kid"] != "k1" || p.Header.Map()["alg"] != "RS256" {
 		t.Errorf("Header = %v", p.Header)
 	}
 }

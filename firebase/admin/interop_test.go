@@ -117,8 +117,8 @@ func TestInteropFirebaseEmulator(t *testing.T) {
 			{"Issuer", p.Issuer, firebase.IDTokenIssuer(emulatorProject)},
 			{"Email", p.Email, "alice@example.com"},
 			{"SignInProvider", firebase.SignInProvider(p), "password"},
-			{"Claims[plan]", p.Claims["plan"], "pro"},
-			{"Claims[user_id]", p.Claims["user_id"], alice},
+			{"Claims[plan]", p.Claims.Map()["plan"], "pro"},
+			{"Claims[user_id]", p.Claims.Map()["user_id"], alice},
 		}
 		for _, c := range checks {
 			if c.got != c.want {
