@@ -32,6 +32,7 @@ type feedEvents struct {
 	ups       int
 	downs     int
 	cacheHits int
+	upAt      time.Time     // of the last time the feed came up
 	changed   chan struct{} // closed and replaced at every state change
 }
 
@@ -47,6 +48,7 @@ func (f *feedEvents) Observe(_ context.Context, e authgate.Event) {
 		if e.Outcome == authgate.OutcomeOK {
 			f.up = true
 			f.ups++
+			f.upAt = time.Now()
 		} else {
 			f.up = false
 			f.downs++
@@ -62,6 +64,12 @@ func (f *feedEvents) state() (up bool, ups, downs int, next <-chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.up, f.ups, f.downs, f.changed
+}
+
+func (f *feedEvents) lastUp() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.upAt
 }
 
 func (f *feedEvents) hits() int {
