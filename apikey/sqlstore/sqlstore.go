@@ -138,7 +138,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 
 // OpenConfig opens the database cfg.DSN as Open does, with cfg's pool
 // bounds, and, with cfg.Lazy, without failing while the database cannot be
-// reached. It returns the errors of Open, or one for a negative bound.
+// reached. It returns the errors of Open, or one for a negative bound or
+// a ListenDSN that is not a PostgreSQL one beside a PostgreSQL DSN.
 func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
