@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -368,7 +369,7 @@ func TestPostgresChangesNotified(t *testing.T) {
 
 // TestPostgresFeedMigrationRerun: the change-feed step of the schema can
 // run again (a version row lost, two releases racing) and the feed still
-// works; SQLite has no feed.
+// works.
 func TestPostgresFeedMigrationRerun(t *testing.T) {
 	ctx := context.Background()
 	dsn := postgresDSN(t)
@@ -394,10 +395,41 @@ func TestPostgresFeedMigrationRerun(t *testing.T) {
 	if _, err := r.refusedAfter(key, time.Now(), propagationBound); err != nil {
 		t.Fatal(err)
 	}
+}
 
+// TestSQLiteHasNoFeed: a SQLite store says it has no change feed, and its
+// authenticator still caches and revokes as before.
+func TestSQLiteHasNoFeed(t *testing.T) {
 	lite, _ := openSQLite(t)
 	if stop, ok := lite.WatchChanges(nil); ok || stop != nil {
-		t.Errorf("SQLite WatchChanges = %v, %v; want nil, false", stop != nil, ok)
+		t.Fatalf("SQLite WatchChanges = %v, %v; want nil, false", stop != nil, ok)
+	}
+	rec := &feedEvents{changed: make(chan struct{})}
+	a, err := apikey.New(lite, apikey.Config{Prefix: "sk_live", Observer: rec, LastUsedInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	key, k, err := a.Manager().Issue(context.Background(), apikey.Key{Subject: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := a.Authenticate(keyRequest(key)); err != nil {
+			t.Fatalf("Authenticate(valid key) = %v", err)
+		}
+	}
+	if rec.hits() != 1 {
+		t.Errorf("cache hits = %d, want 1", rec.hits())
+	}
+	if err := a.Manager().Revoke(context.Background(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(keyRequest(key)); !errors.Is(err, authgate.ErrRevoked) {
+		t.Fatalf("Authenticate(revoked key) = %v, want ErrRevoked", err)
+	}
+	if _, ups, downs, _ := rec.state(); ups+downs != 0 {
+		t.Errorf("subscription events on SQLite: %d up, %d lost; want none", ups, downs)
 	}
 }
 
