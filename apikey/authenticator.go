@@ -38,6 +38,7 @@ type Authenticator struct {
 	keys          *Manager // shares hasher with a, evicts from a's cache
 	storeLog      *logthrottle.Logger
 	observer      authgate.Observer // nil: no events
+	feed          *feedWatch        // nil: no ChangeFeed or no cache
 }
 
 var _ authgate.Describer = (*Authenticator)(nil)
@@ -65,7 +66,9 @@ var (
 // New returns an Authenticator for the keys in store with cfg.Prefix. It
 // validates cfg (an error names the bad field, wrapping ErrInvalidPrefix for
 // a bad prefix), does no I/O and starts no goroutine: the last-use writer
-// starts with the first authenticated request.
+// starts with the first authenticated request and, when store is a
+// ChangeFeed and the cache is on, the watch of its changes with the first
+// store lookup.
 func New(store Store, cfg Config) (*Authenticator, error) {
 	if store == nil {
 		return nil, errors.New("apikey: nil store")
@@ -101,6 +104,9 @@ func New(store Store, cfg Config) (*Authenticator, error) {
 	a.keys = newManager(store, cfg, a.hasher)
 	if a.cache != nil {
 		a.keys.evict = a.cache.evictID
+		if f, ok := store.(ChangeFeed); ok {
+			a.feed = newFeedWatch(a, f)
+		}
 	}
 	if cfg.LastUsedInterval > 0 {
 		a.usage = newUsageRecorder(store, cfg.LastUsedInterval, cfg.Now, a.storeLog)
@@ -183,6 +189,9 @@ func (a *Authenticator) failed(client string, weight int, now time.Time) {
 func (a *Authenticator) lookup(ctx context.Context, d Digest, now time.Time) (*authgate.Principal, error) {
 	var gen uint64
 	if a.cache != nil {
+		if a.feed != nil {
+			a.feed.start()
+		}
 		gen = a.cache.generation()
 	}
 	var start time.Time
@@ -326,7 +335,8 @@ func (a *Authenticator) fail(kind, cause error) error {
 // Manager returns the Manager of this authenticator's store and Config: the
 // keys it issues are hashed exactly as Authenticate looks them up, and the
 // keys it revokes stop working here at once (other instances sharing the
-// store stop within Config.CacheTTL).
+// store stop within Config.CacheTTL, or as soon as they hear of it when the
+// store is a ChangeFeed).
 func (a *Authenticator) Manager() *Manager { return a.keys }
 
 // Flush writes the pending last-use times that are due: a key written less
@@ -339,12 +349,17 @@ func (a *Authenticator) Flush(ctx context.Context) error {
 	return a.usage.flush(ctx, false)
 }
 
-// Close stops the background last-use writer and writes every pending last
-// use, due or not. It does not close the store. Requests authenticated
-// after Close still work but their use is no longer recorded. Close returns
-// the store's error from that final write; calling it again returns the
-// same result.
+// Close stops watching the store's ChangeFeed, stops the background
+// last-use writer and writes every pending last use, due or not. It does
+// not close the store. Requests authenticated after Close still work but
+// their use is no longer recorded, and keys changed behind the
+// authenticator's back leave its cache only when their Config.CacheTTL
+// ends. Close returns the store's error from that final write; calling it
+// again returns the same result.
 func (a *Authenticator) Close() error {
+	if a.feed != nil {
+		a.feed.close()
+	}
 	if a.usage == nil {
 		return nil
 	}

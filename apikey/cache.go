@@ -61,8 +61,8 @@ type cache struct {
 	mu  sync.RWMutex
 	m   map[Digest]*entry
 	max int
-	// gen counts evictions by ID (revocations), so that a lookup that
-	// raced with one does not put the revoked key back.
+	// gen counts evictions by ID (revocations) and purges, so that a
+	// lookup that raced with one does not put the changed key back.
 	gen uint64
 }
 
@@ -122,12 +122,29 @@ func (c *cache) delete(d Digest) {
 
 // evictID drops every entry of the key with that ID.
 func (c *cache) evictID(id string) {
+	c.evictIDs([]string{id})
+}
+
+// evictIDs drops every entry of the keys with those IDs, in one pass.
+func (c *cache) evictIDs(ids []string) {
 	c.mu.Lock()
 	c.gen++
 	for k, v := range c.m {
-		if v.id == id {
-			delete(c.m, k)
+		for _, id := range ids {
+			if v.id == id {
+				delete(c.m, k)
+				break
+			}
 		}
 	}
+	c.mu.Unlock()
+}
+
+// purge drops every entry, and a lookup that raced with it does not put
+// its key back.
+func (c *cache) purge() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.m)
 	c.mu.Unlock()
 }

@@ -82,7 +82,8 @@ type Config struct {
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives, at Warn, the cause of every store failure (a lookup
-	// that failed or timed out, a background last-use write), never a key;
+	// that failed or timed out, a background last-use write, a ChangeFeed
+	// lost; its return at Info), never a key;
 	// an identical line is written at most once per 10 s, the next one
 	// saying how many were left out ("repeated"). Default: discard.
 	Logger *slog.Logger
@@ -94,7 +95,10 @@ type Config struct {
 	// duration); an authgate.EventCacheLookup for every lookup in the cache
 	// of valid keys (OutcomeHit or OutcomeMiss, with the entries held); and
 	// an authgate.EventLimiterRefusal for every request the FailureLimit
-	// refuses. An event never holds the key, its digest or its ID. A nil
+	// refuses; and, over a store that is a ChangeFeed, an
+	// authgate.EventSubscription when the feed is up (OutcomeOK) or lost
+	// (OutcomeError, Reason "unavailable"). An event never holds the key,
+	// its digest or its ID. A nil
 	// Observer costs nothing: no clock is read and no event is built.
 	Observer authgate.Observer
 }

@@ -55,7 +55,11 @@
 // Valid keys are cached for [Config].CacheTTL (10 s by default, at most one
 // minute), so a database-backed check costs about as much as an in-memory
 // one; a key revoked in the store stops working within that TTL, and at once
-// when revoked through the authenticator's own [Authenticator.Manager]. Last use is recorded in
+// when revoked through the authenticator's own [Authenticator.Manager]. A
+// store that is a [ChangeFeed] (apikey/sqlstore on PostgreSQL) tells every
+// authenticator over it which keys changed, whoever changed them, and they
+// drop those keys from their caches within about a second; while the feed is
+// down the TTL alone bounds the cache, as without a feed. Last use is recorded in
 // batches: at most one store write per key per [Config].LastUsedInterval,
 // flushed on [Authenticator.Close]; a failing write never fails a request.
 //

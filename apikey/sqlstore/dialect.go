@@ -39,6 +39,9 @@ var sqliteDialect = &dialect{
 			revoked_at   INTEGER,
 			last_used_at INTEGER
 		)`,
+		// 2: change notifications, which only PostgreSQL has: a step that
+		// keeps the versions of both dialects in line.
+		`SELECT 1`,
 	},
 }
 
@@ -63,6 +66,37 @@ var postgresDialect = &dialect{
 			revoked_at   TIMESTAMPTZ,
 			last_used_at TIMESTAMPTZ
 		)`,
+		// 2: NOTIFY on notifyChannel, with the key's ID, for every change
+		// of a key by any client that can matter to a cache: any column but
+		// last_used_at, a deleted row; an emptied table notifies without an
+		// ID. The replace and the drops make the step safe to run again.
+		`CREATE OR REPLACE FUNCTION authgate_api_keys_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF TG_OP = 'TRUNCATE' THEN
+				PERFORM pg_notify('` + notifyChannel + `', json_build_object('schema', TG_TABLE_SCHEMA)::text);
+				RETURN NULL;
+			END IF;
+			PERFORM pg_notify('` + notifyChannel + `', json_build_object('schema', TG_TABLE_SCHEMA, 'id', OLD.id)::text);
+			IF TG_OP = 'UPDATE' AND NEW.id IS DISTINCT FROM OLD.id THEN
+				PERFORM pg_notify('` + notifyChannel + `', json_build_object('schema', TG_TABLE_SCHEMA, 'id', NEW.id)::text);
+			END IF;
+			RETURN NULL;
+		END
+		$$;
+		DROP TRIGGER IF EXISTS authgate_api_keys_changed ON authgate_api_keys;
+		DROP TRIGGER IF EXISTS authgate_api_keys_deleted ON authgate_api_keys;
+		DROP TRIGGER IF EXISTS authgate_api_keys_emptied ON authgate_api_keys;
+		CREATE TRIGGER authgate_api_keys_changed AFTER UPDATE ON authgate_api_keys FOR EACH ROW
+			WHEN ((OLD.id, OLD.digest, OLD.name, OLD.subject, OLD.tenant, OLD.roles, OLD.scopes,
+			       OLD.created_at, OLD.expires_at, OLD.revoked_at)
+			      IS DISTINCT FROM
+			      (NEW.id, NEW.digest, NEW.name, NEW.subject, NEW.tenant, NEW.roles, NEW.scopes,
+			       NEW.created_at, NEW.expires_at, NEW.revoked_at))
+			EXECUTE FUNCTION authgate_api_keys_notify();
+		CREATE TRIGGER authgate_api_keys_deleted AFTER DELETE ON authgate_api_keys FOR EACH ROW
+			EXECUTE FUNCTION authgate_api_keys_notify();
+		CREATE TRIGGER authgate_api_keys_emptied AFTER TRUNCATE ON authgate_api_keys FOR EACH STATEMENT
+			EXECUTE FUNCTION authgate_api_keys_notify();`,
 	},
 }
 

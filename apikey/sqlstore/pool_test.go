@@ -35,6 +35,8 @@ func TestOpenConfigValidation(t *testing.T) {
 		{"negative idle time", sqlstore.Config{DSN: dsn, ConnMaxIdleTime: -time.Second}},
 		{"negative lifetime", sqlstore.Config{DSN: dsn, ConnMaxLifetime: -time.Second}},
 		{"negative connect timeout", sqlstore.Config{DSN: dsn, ConnectTimeout: -time.Second}},
+		{"listen DSN on SQLite", sqlstore.Config{DSN: dsn, ListenDSN: "postgres://127.0.0.1/keys"}},
+		{"listen DSN not PostgreSQL", sqlstore.Config{DSN: "postgres://127.0.0.1:1/keys", ListenDSN: "sqlite:" + filepath.Join(t.TempDir(), "x.db"), Lazy: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,13 @@
 // search_path, so several deployments (or test runs) can share one server
 // through "?search_path=…" in the DSN.
 //
+// On PostgreSQL a Store is an apikey.ChangeFeed: triggers in the schema
+// NOTIFY every change of a key, by any client (another replica, psql), and
+// one listening connection per Store, outside the pool, tells every
+// Authenticator over it, which drops the key from its cache within about a
+// second. A lost listening connection is replaced on its own; meanwhile the
+// authenticators' CacheTTL bounds their caches as without a feed.
+//
 // A Store holds at most Config.MaxOpenConns connections (10 by default),
 // shared by lookups and the batched last-use writes, and keeps them open
 // for reuse: under a burst, lookups wait briefly for a connection, within
@@ -45,6 +52,8 @@ type Store struct {
 	// conn is set for a store opened with Config.Lazy: until it has
 	// connected and migrated, every operation fails with ErrNotReady.
 	conn *connector
+	// feed is the change feed of a PostgreSQL store; nil on SQLite.
+	feed *feed
 }
 
 var _ apikey.Store = (*Store)(nil)
@@ -98,6 +107,12 @@ type Config struct {
 	// used, and stop at Close. An unsupported DSN and a schema newer than
 	// this release are still errors of OpenConfig.
 	Lazy bool
+	// ListenDSN, PostgreSQL only, names the server the store's change feed
+	// (see Store.WatchChanges) listens on; default DSN. Set it when DSN
+	// goes through a pooler in transaction mode (PgBouncer), which cannot
+	// deliver notifications: ListenDSN must reach the same database
+	// directly or through a session-mode pool.
+	ListenDSN string
 	// Logger receives the failed attempts of a Lazy store, at Warn (an
 	// identical line at most once per 10 s, the next one counting those
 	// left out), and its connection at Info. Default: discard.
@@ -123,7 +138,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 
 // OpenConfig opens the database cfg.DSN as Open does, with cfg's pool
 // bounds, and, with cfg.Lazy, without failing while the database cannot be
-// reached. It returns the errors of Open, or one for a negative bound.
+// reached. It returns the errors of Open, or one for a negative bound or
+// a ListenDSN that is not a PostgreSQL one beside a PostgreSQL DSN.
 func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -153,6 +169,16 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	default:
 		return nil, ErrUnsupportedDSN
 	}
+	listen := cfg.ListenDSN
+	switch {
+	case listen == "" && d == postgresDialect:
+		listen = dsn
+	case listen == "":
+	case d != postgresDialect:
+		return nil, errors.New("sqlstore: a listen DSN is for PostgreSQL only")
+	case !strings.HasPrefix(listen, "postgres://") && !strings.HasPrefix(listen, "postgresql://"):
+		return nil, fmt.Errorf("%w: listen DSN", ErrUnsupportedDSN)
+	}
 	db, err := sql.Open(d.driver, source)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", d.name, err)
@@ -167,6 +193,9 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	db.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
 	db.SetConnMaxLifetime(cfg.ConnMaxLifetime)
 	s := &Store{db: db, d: d, q: d.queries()}
+	if listen != "" {
+		s.feed = newFeed(listen, cfg.ConnectTimeout)
+	}
 	err = s.connect(ctx, cfg.ConnectTimeout)
 	switch {
 	case err == nil:
@@ -212,11 +241,14 @@ func (s *Store) connect(ctx context.Context, timeout time.Duration) error {
 	return migrate(ctx, s.db, s.d)
 }
 
-// Close stops the connection attempts of a Lazy store and closes the
-// database.
+// Close stops the connection attempts of a Lazy store, closes the change
+// feed's connection and closes the database.
 func (s *Store) Close() error {
 	if s.conn != nil {
 		s.conn.close()
+	}
+	if s.feed != nil {
+		s.feed.close()
 	}
 	return s.db.Close()
 }
