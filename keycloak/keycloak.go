@@ -171,6 +171,7 @@ func New(cfg Config) (*Authenticator, error) {
 			MaxWait:    cfg.MaxWait,
 			Logger:     cfg.Logger,
 			Now:        cfg.Now,
+			Observer:   cfg.Observer,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("keycloak: %w", err)

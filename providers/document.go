@@ -43,9 +43,9 @@ type RemoteDocumentConfig[T any] struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Observer, if set, receives an authgate.EventKeyFetch for every fetch
-	// of the document, as RemoteKeySetConfig.Observer does, with Provider
-	// Name and Keys 0 (a document holds no keys).
+	// Observer, if set, receives an authgate.EventDocumentFetch for every
+	// fetch of the document (OutcomeOK, or OutcomeError with Reason
+	// "unavailable"), with Provider Name and the fetch's Duration.
 	Observer authgate.Observer
 }
 
@@ -103,7 +103,7 @@ func NewRemoteDocument[T any](cfg RemoteDocumentConfig[T]) (*RemoteDocument[T], 
 	}
 	opts := remote.Options[T]{Now: cfg.Now, MaxStale: maxAge, OnError: failures.Log}
 	if cfg.Observer != nil {
-		opts.Observe = observeFetch[T](cfg.Observer, cfg.Name, nil)
+		opts.Observe = observeFetch[T](cfg.Observer, authgate.EventDocumentFetch, cfg.Name, nil)
 	}
 	return &RemoteDocument[T]{
 		name:    cfg.Name,

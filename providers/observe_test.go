@@ -249,17 +249,17 @@ func TestRemoteDocumentObserver(t *testing.T) {
 	}{{
 		name:    "served",
 		handler: func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("42")) },
-		want:    authgate.Event{Kind: authgate.EventKeyFetch, Provider: "realm", Outcome: authgate.OutcomeOK},
+		want:    authgate.Event{Kind: authgate.EventDocumentFetch, Provider: "realm", Outcome: authgate.OutcomeOK},
 	}, {
 		name:    "failing",
 		handler: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) },
 		wantErr: authgate.ErrUnavailable,
-		want:    authgate.Event{Kind: authgate.EventKeyFetch, Provider: "realm", Outcome: authgate.OutcomeError, Reason: "unavailable"},
+		want:    authgate.Event{Kind: authgate.EventDocumentFetch, Provider: "realm", Outcome: authgate.OutcomeError, Reason: "unavailable"},
 	}, {
 		name:    "unparsable",
 		handler: func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("forty-two")) },
 		wantErr: authgate.ErrUnavailable,
-		want:    authgate.Event{Kind: authgate.EventKeyFetch, Provider: "realm", Outcome: authgate.OutcomeError, Reason: "unavailable"},
+		want:    authgate.Event{Kind: authgate.EventDocumentFetch, Provider: "realm", Outcome: authgate.OutcomeError, Reason: "unavailable"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(tc.handler)

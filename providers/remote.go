@@ -244,18 +244,18 @@ func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
 	}
 	opts := remote.Options[*StaticKeySet]{Now: cfg.Now, Timeout: fetchTimeout, MaxStale: maxAge, OnError: s.failures.Log}
 	if cfg.Observer != nil {
-		opts.Observe = observeFetch(cfg.Observer, name, (*StaticKeySet).Len)
+		opts.Observe = observeFetch(cfg.Observer, authgate.EventKeyFetch, name, (*StaticKeySet).Len)
 	}
 	s.keys = remote.New(s.fetch, opts)
 	return s, nil
 }
 
 // observeFetch returns the remote.Options.Observe that reports each fetch
-// of provider to o as an authgate.EventKeyFetch, with count(v) as Keys on
-// success.
-func observeFetch[T any](o authgate.Observer, provider string, count func(T) int) func(context.Context, T, error, time.Duration) {
+// of provider to o as an Event of kind, with count(v) as Keys on success
+// when count is not nil.
+func observeFetch[T any](o authgate.Observer, kind authgate.EventKind, provider string, count func(T) int) func(context.Context, T, error, time.Duration) {
 	return func(ctx context.Context, v T, err error, took time.Duration) {
-		e := authgate.Event{Kind: authgate.EventKeyFetch, Provider: provider, Outcome: authgate.OutcomeOK, Duration: took}
+		e := authgate.Event{Kind: kind, Provider: provider, Outcome: authgate.OutcomeOK, Duration: took}
 		if err != nil {
 			e.Outcome, e.Reason = authgate.OutcomeError, reasonUnavailable
 		} else if count != nil {

@@ -42,7 +42,8 @@ type Options[T any] struct {
 	// MaxStale is how long the last good value is served after it was
 	// fetched while refreshes fail; 0 means forever.
 	MaxStale time.Duration
-	// OnError, if set, is called (outside any lock) with every failed
+	// OnError, if set, is called (outside any lock, and before the
+	// lookups waiting for the fetch are released) with every failed
 	// fetch's error.
 	OnError func(error)
 	// After replaces time.After for the background retry's waits (tests).
@@ -290,10 +291,12 @@ func (c *Cache[T]) run(ctx context.Context, cl *call[T]) {
 	if c.observe != nil {
 		c.observe(ctx, v, err, time.Since(start))
 	}
-	close(cl.done)
+	// Reported before the waiters are released, so that a caller who saw
+	// the failure also sees it logged.
 	if err != nil && c.onError != nil {
 		c.onError(err)
 	}
+	close(cl.done)
 }
 
 // retryLocked starts the background retry unless it runs; c.mu must be

@@ -56,9 +56,12 @@ func (l *FailureLog) Log(err error) {
 		l.mu.Unlock()
 		return
 	}
+	// The line is written under the lock, so that a failure counted as a
+	// repeat of it is never seen before it (lines are rare: at most one
+	// per cause and LogEvery).
+	defer l.mu.Unlock()
 	same, n := cause == l.last, l.repeated
 	l.last, l.lastAt, l.repeated = cause, now, 0
-	l.mu.Unlock()
 	attrs := []any{"provider", l.provider, "err", cause}
 	switch {
 	case n > 0 && same:
@@ -80,9 +83,9 @@ func (l *FailureLog) Recovered() {
 		l.mu.Unlock()
 		return
 	}
+	defer l.mu.Unlock()
 	n := l.repeated
 	l.last, l.lastAt, l.repeated = "", time.Time{}, 0
-	l.mu.Unlock()
 	attrs := []any{"provider", l.provider}
 	if n > 0 {
 		attrs = append(attrs, "previous_repeated", n)

@@ -24,6 +24,8 @@
 //	authgate.store.lookups              counter   provider, outcome (hit, miss or error)
 //	authgate.store.lookup.duration      histogram provider
 //	authgate.limiter.refusals           counter   provider
+//	authgate.document.fetches           counter   provider, outcome
+//	authgate.subscription.up            gauge     provider (1 up, 0 lost)
 //
 // Attribute values are bounded as in package authgate/observe/prometheus:
 // outcomes and reasons from the fixed sets of package authgate, provider
@@ -116,6 +118,8 @@ type Observer struct {
 	storeLookups    metric.Int64Counter
 	storeDuration   metric.Float64Histogram
 	refusals        metric.Int64Counter
+	documents       metric.Int64Counter
+	subscriptions   metric.Int64Gauge
 
 	mu       sync.Mutex
 	lastGood map[string]time.Time // guarded by mu
@@ -201,6 +205,8 @@ func New(cfg Config) (*Observer, error) {
 	o.storeLookups = counter("authgate.store.lookups", "Lookups in credential stores; outcome error is a store failure.", "{lookup}")
 	o.storeDuration = histogram("authgate.store.lookup.duration", "Time spent looking a credential up in its store.")
 	o.refusals = counter("authgate.limiter.refusals", "Requests refused by a failed-attempt limiter.", "{request}")
+	o.documents = counter("authgate.document.fetches", "Fetches of remote documents other than key sets.", "{fetch}")
+	o.subscriptions = gauge("authgate.subscription.up", "Whether a subscription to shared state is established: 1, or 0 while it is lost.", "1")
 	_, err := m.Float64ObservableGauge("authgate.key.age",
 		metric.WithDescription("Time since the last successful key-set fetch."), metric.WithUnit("s"),
 		metric.WithFloat64Callback(o.observeAge))
@@ -252,6 +258,14 @@ func (o *Observer) Observe(ctx context.Context, e authgate.Event) {
 		o.storeDuration.Record(ctx, e.Duration.Seconds(), o.sets.get(provider, "", "", 1).record...)
 	case authgate.EventLimiterRefusal:
 		o.refusals.Add(ctx, 1, o.sets.get(provider, "", "", 1).add...)
+	case authgate.EventDocumentFetch:
+		o.documents.Add(ctx, 1, o.sets.get(provider, outcome, "", 2).add...)
+	case authgate.EventSubscription:
+		var up int64
+		if e.Outcome == authgate.OutcomeOK {
+			up = 1
+		}
+		o.subscriptions.Record(ctx, up, o.sets.get(provider, "", "", 1).record...)
 	}
 }
 

@@ -310,6 +310,9 @@ func TestMetrics(t *testing.T) {
 		{Kind: authgate.EventStoreLookup, Provider: "keys", Outcome: authgate.OutcomeError, Reason: "unavailable"},
 		{Kind: authgate.EventStoreLookup, Provider: "keys", Outcome: authgate.OutcomeHit},
 		{Kind: authgate.EventLimiterRefusal, Provider: "keys", Outcome: authgate.OutcomeDenied, Reason: "rate_limited"},
+		{Kind: authgate.EventDocumentFetch, Provider: "auth0", Outcome: authgate.OutcomeOK},
+		{Kind: authgate.EventSubscription, Provider: "keys", Outcome: authgate.OutcomeOK},
+		{Kind: authgate.EventSubscription, Provider: "keys", Outcome: authgate.OutcomeError, Reason: "unavailable"},
 		{Kind: 0, Provider: "ignored"},
 	} {
 		e.obs.Observe(ctx, ev)
@@ -339,6 +342,8 @@ func TestMetrics(t *testing.T) {
 		"authgate.outcome=miss,authgate.provider=auth0": 1,
 	})
 	checkPoints(t, rm, "authgate.cache.entries", map[string]float64{"authgate.provider=auth0": 7})
+	checkPoints(t, rm, "authgate.document.fetches", map[string]float64{"authgate.outcome=ok,authgate.provider=auth0": 1})
+	checkPoints(t, rm, "authgate.subscription.up", map[string]float64{"authgate.provider=keys": 0})
 	checkPoints(t, rm, "authgate.store.lookups", map[string]float64{
 		"authgate.outcome=error,authgate.provider=keys": 1,
 		"authgate.outcome=hit,authgate.provider=keys":   1,

@@ -28,6 +28,8 @@
 //	authgate_store_lookups_total{provider,outcome}               counter (hit, miss or error)
 //	authgate_store_lookup_duration_seconds{provider}             histogram
 //	authgate_limiter_refusals_total{provider}                    counter
+//	authgate_document_fetches_total{provider,outcome}            counter
+//	authgate_subscription_up{provider}                           gauge (1 up, 0 lost)
 package prometheus
 
 import (
@@ -95,6 +97,8 @@ type Observer struct {
 	storeLookups    *prom.CounterVec
 	storeDuration   *prom.HistogramVec
 	refusals        *prom.CounterVec
+	documents       *prom.CounterVec
+	subscriptions   *prom.GaugeVec
 
 	providers names
 	outcomes  map[authgate.Outcome]string
@@ -151,6 +155,8 @@ func New(reg prom.Registerer, cfg Config) (*Observer, error) {
 		storeLookups:  counter("store_lookups_total", "Lookups in credential stores; outcome error is a store failure.", "provider", "outcome"),
 		storeDuration: histogram("store_lookup_duration_seconds", "Time spent looking a credential up in its store.", "provider"),
 		refusals:      counter("limiter_refusals_total", "Requests refused by a failed-attempt limiter.", "provider"),
+		documents:     counter("document_fetches_total", "Fetches of remote documents other than key sets (a realm document, a sign-in provider's discovery).", "provider", "outcome"),
+		subscriptions: gauge("subscription_up", "Whether a subscription to shared state (API-key changes, a deny-list) is established: 1, or 0 while it is lost.", "provider"),
 		outcomes:      map[authgate.Outcome]string{},
 		reasons:       map[string]string{"": ""},
 	}
@@ -172,6 +178,7 @@ func New(reg prom.Registerer, cfg Config) (*Observer, error) {
 	for _, c := range []prom.Collector{
 		o.authentications, o.authnDuration, o.authorizations, o.keyFetches, o.fetchDuration, o.keys,
 		o.keyAge, o.cacheLookups, o.cacheEntries, o.storeLookups, o.storeDuration, o.refusals,
+		o.documents, o.subscriptions,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("prometheus: %w", err)
@@ -212,6 +219,14 @@ func (o *Observer) Observe(_ context.Context, e authgate.Event) {
 		o.storeDuration.WithLabelValues(provider).Observe(e.Duration.Seconds())
 	case authgate.EventLimiterRefusal:
 		o.refusals.WithLabelValues(provider).Inc()
+	case authgate.EventDocumentFetch:
+		o.documents.WithLabelValues(provider, outcome).Inc()
+	case authgate.EventSubscription:
+		up := 0.0
+		if e.Outcome == authgate.OutcomeOK {
+			up = 1
+		}
+		o.subscriptions.WithLabelValues(provider).Set(up)
 	}
 }
 

@@ -235,6 +235,30 @@ authgate_limiter_refusals_total{provider="keys"} 2
 		"authgate_store_lookup_duration_seconds", "authgate_limiter_refusals_total")
 }
 
+func TestDocumentsAndSubscriptions(t *testing.T) {
+	o, reg := newObserver(t, authprom.Config{})
+	ctx := context.Background()
+	for _, e := range []authgate.Event{
+		{Kind: authgate.EventDocumentFetch, Provider: "keycloak", Outcome: authgate.OutcomeOK, Duration: time.Millisecond},
+		{Kind: authgate.EventDocumentFetch, Provider: "keycloak", Outcome: authgate.OutcomeError, Reason: "unavailable"},
+		{Kind: authgate.EventSubscription, Provider: "keys", Outcome: authgate.OutcomeOK},
+		{Kind: authgate.EventSubscription, Provider: "keys", Outcome: authgate.OutcomeError, Reason: "unavailable"},
+		{Kind: authgate.EventSubscription, Provider: "denylist", Outcome: authgate.OutcomeOK},
+	} {
+		o.Observe(ctx, e)
+	}
+	compare(t, reg, `
+# HELP authgate_document_fetches_total Fetches of remote documents other than key sets (a realm document, a sign-in provider's discovery).
+# TYPE authgate_document_fetches_total counter
+authgate_document_fetches_total{outcome="error",provider="keycloak"} 1
+authgate_document_fetches_total{outcome="ok",provider="keycloak"} 1
+# HELP authgate_subscription_up Whether a subscription to shared state (API-key changes, a deny-list) is established: 1, or 0 while it is lost.
+# TYPE authgate_subscription_up gauge
+authgate_subscription_up{provider="denylist"} 1
+authgate_subscription_up{provider="keys"} 0
+`, "authgate_document_fetches_total", "authgate_subscription_up")
+}
+
 func TestLabelsAreBounded(t *testing.T) {
 	tests := []struct {
 		name  string
