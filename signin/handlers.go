@@ -34,6 +34,9 @@ var (
 	ErrExchange = errors.New("signin: the provider refused the code")
 	// ErrNoIDToken: the token response holds no ID token.
 	ErrNoIDToken = errors.New("signin: the token response holds no ID token")
+	// ErrIssuerMixUp: the callback's "iss" parameter (RFC 9207) names
+	// another provider.
+	ErrIssuerMixUp = errors.New("signin: the callback names another issuer")
 	// ErrMethod: the handler was called with a method it does not serve.
 	ErrMethod = errors.New("signin: method not allowed")
 )
@@ -92,8 +95,10 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
 
 // Callback finishes a sign-in (GET): it requires this browser's login
 // cookie (else ErrNoLogin), the same state (else ErrState; a state is
-// accepted once), no error from the provider (ErrProviderError), then
-// exchanges the code with the PKCE verifier through x/oauth2, verifies the
+// accepted once), an "iss" parameter, when present, naming the issuer
+// (RFC 9207, else ErrIssuerMixUp) and no error from the provider
+// (ErrProviderError), then exchanges the code with the PKCE verifier
+// through x/oauth2, verifies the
 // ID token with authgate's verifier and the rules of OpenID Connect Core
 // §3.1.3.7 (audience = client ID, azp, nonce, at_hash, auth_time with
 // MaxAge), starts a new session (a session cookie of an earlier sign-in is
@@ -116,6 +121,12 @@ func (h *Handler) Callback(w http.ResponseWriter, r *http.Request) {
 	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(l.State)) != 1 ||
 		!h.used.use(l.State, h.now(), time.Unix(l.Expires, 0)) {
 		h.fail(w, r, http.StatusBadRequest, &authgate.Error{Provider: h.name, Kind: authgate.ErrMalformedRequest, Description: "Sign-in state does not match", Err: ErrState})
+		return
+	}
+	// RFC 9207: a provider that names itself in the answer must be ours
+	// (a mix-up attack sends another provider's answer here).
+	if q.Has("iss") && q.Get("iss") != h.cfg.Issuer {
+		h.fail(w, r, http.StatusBadRequest, &authgate.Error{Provider: h.name, Kind: authgate.ErrInvalidIssuer, Description: "The answer comes from another identity provider", Err: ErrIssuerMixUp})
 		return
 	}
 	if code := q.Get("error"); code != "" {

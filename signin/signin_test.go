@@ -185,6 +185,10 @@ func TestCallbackAttacks(t *testing.T) {
 				b.setCookie(a.srv.URL, "authgate-login", "k9."+strings.Repeat("A", 80))
 				return cb
 			}},
+		{name: "answer of another issuer (RFC 9207 mix-up)", status: 401, wantErr: signin.ErrIssuerMixUp,
+			alter: func(t *testing.T, b *browser, a *app, op *testOP, cb string) string {
+				return setParam(cb, "iss", "https://evil.example.test")
+			}},
 		{name: "provider error", status: 401, wantErr: signin.ErrProviderError,
 			alter: func(t *testing.T, b *browser, a *app, op *testOP, cb string) string {
 				return setParam(setParam(cb, "code", ""), "error", "access_denied")
