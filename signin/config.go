@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -345,13 +346,14 @@ func validCookieName(s string) bool {
 	return true
 }
 
-// isLoopback reports whether host is localhost or a loopback address.
+// isLoopback reports whether host is localhost or a loopback address, as
+// providers.CheckURL decides for plain http.
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	u, err := providers.CheckURL("http://" + host + "/")
-	return err == nil && u != nil
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // usedStates remembers the states of finished callbacks until their login
@@ -380,8 +382,8 @@ func (u *usedStates) use(state string, now, expires time.Time) bool {
 		}
 	}
 	if len(u.seen) >= maxUsedStates {
-		// Full of live logins: the login cookie's own expiry still
-		// bounds a replay; forget the oldest-looking entry.
+		// Full of live logins: forget one at random. The login cookie's
+		// own expiry still bounds a replay of it.
 		for s := range u.seen {
 			delete(u.seen, s)
 			break

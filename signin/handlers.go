@@ -227,7 +227,7 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 	h.clearCookie(w, h.loginName)
 	noStore(w)
 	target := h.cfg.AfterLogout
-	if p := h.disc.done.Load(); p != nil && p.endSession != "" {
+	if p, err := h.disc.get(r.Context()); err == nil && p.endSession != "" {
 		u, _ := url.Parse(p.endSession)
 		q := u.Query()
 		q.Set("client_id", h.cfg.ClientID)

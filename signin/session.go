@@ -73,7 +73,10 @@ func (h *Handler) Authenticator() *Authenticator { return h.session }
 // ErrTokenExpired (ErrSessionExpired, ErrSessionIdle); a session the
 // Store no longer holds ErrRevoked (ErrSessionEnded); a Store failure
 // ErrUnavailable; an unsafe cross-origin request ErrForbidden
-// (ErrCrossOrigin). It does no network I/O beyond the Store.
+// (ErrCrossOrigin). It does no network I/O beyond the Store. A request
+// that carries the cookie is decided by the cookie alone, whatever else it
+// carries, as chain.Any lets the first authenticator that recognises a
+// credential decide.
 func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, error) {
 	pl, rec, err := a.h.load(r)
 	if err != nil {

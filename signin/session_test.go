@@ -418,3 +418,18 @@ func TestMaxAge(t *testing.T) {
 		})
 	}
 }
+
+// TestLogoutProviderDown: with the provider unreachable, signing out still
+// ends the session here.
+func TestLogoutProviderDown(t *testing.T) {
+	c := newClock()
+	op := newOP(t, "", c.Now)
+	op.srv.Close()
+	a := newApp(t, op, c, nil)
+	w := httptest.NewRecorder()
+	a.h.Logout(w, httptest.NewRequest("POST", a.srv.URL+"/logout", nil))
+	cookies := w.Result().Cookies()
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" || len(cookies) != 2 || cookies[0].MaxAge >= 0 {
+		t.Fatalf("Logout with the provider down = %d to %q, cookies %v", w.Code, w.Header().Get("Location"), cookies)
+	}
+}

@@ -6,7 +6,8 @@ package main
 // (interop/signin-provider.mjs), lands on the signed-in page, is refused
 // the role-guarded page, signs out (at the site and, through RP-initiated
 // logout, at the provider) and is signed out; then a user with the role
-// signs in and sees the page.
+// signs in and sees the page, and a login that asks to land on another
+// site lands on the site's home page.
 //
 // It needs Chromium and Node with interop/node_modules installed, so it
 // runs only when AUTHGATE_TEST_CHROMIUM names the browser (.ci/run sets it
@@ -19,6 +20,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,6 +156,21 @@ func TestBrowserSignIn(t *testing.T) {
 	run("open the admin page as alice", chromedp.Navigate(app+"/admin"))
 	if got := text("admin page as alice", "#title"); got != "Administration" {
 		t.Fatalf("admin page for alice shows %q, want Administration", got)
+	}
+
+	// An open-redirect attempt: the provider's session signs alice in
+	// again at once, and the site lands on its own home page, not there.
+	run("login with a foreign next", chromedp.Navigate(app+"/login?next="+url.QueryEscape("https://evil.example.test/")))
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.HasPrefix(location(), app) && time.Now().Before(deadline) {
+		if consent() {
+			run("consent", chromedp.Click(`button[type="submit"]`))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	run("landing", chromedp.WaitVisible("#title"))
+	if loc := location(); loc != app+"/" {
+		t.Fatalf("sign-in with next=https://evil.example.test/ landed on %s, want %s/", loc, app)
 	}
 }
 
