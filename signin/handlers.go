@@ -325,7 +325,19 @@ func (h *Handler) RedirectToLogin(w http.ResponseWriter, r *http.Request) {
 //	httpauth.Require(auth, httpauth.WithErrorHandler(h.WriteError))
 //	ginauth.Require(auth, ginauth.WithErrorHandler(func(c *gin.Context, err error) { h.WriteError(c.Writer, c.Request, err) }))
 func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	if WantsHTML(r) {
+	h.writeError(w, r, err, WantsHTML(r))
+}
+
+// WritePageError is WriteError for routes that are pages whatever the
+// request's Accept header says (a per-route choice): every GET or HEAD
+// without a usable session is redirected to sign in. Other methods get
+// authgate.WriteError.
+func (h *Handler) WritePageError(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeError(w, r, err, r.Method == http.MethodGet || r.Method == http.MethodHead)
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error, page bool) {
+	if page {
 		switch status := authgate.StatusCode(err); {
 		case status == http.StatusUnauthorized:
 			if !errors.Is(err, authgate.ErrNoCredentials) {

@@ -133,22 +133,22 @@ func (h *Handler) load(r *http.Request) (*payload, *Record, error) {
 	}
 	plain, err := h.seal.open(h.cookie, value)
 	if err != nil {
-		return nil, nil, h.reject(authgate.ErrInvalidCredentials, err)
+		return nil, nil, h.refuse(authgate.ErrInvalidCredentials, err, "Invalid session")
 	}
 	var pl payload
 	if err := json.Unmarshal(plain, &pl); err != nil || pl.Version != payloadVersion ||
 		(pl.ID == "") == (pl.Record == nil) || pl.Created <= 0 || pl.Renewed < pl.Created || pl.Expires <= pl.Created {
-		return nil, nil, h.reject(authgate.ErrInvalidCredentials, ErrMalformedCookie)
+		return nil, nil, h.refuse(authgate.ErrInvalidCredentials, ErrMalformedCookie, "Invalid session")
 	}
 	now := h.now()
 	leeway := int64(h.leeway / time.Second)
 	switch {
 	case pl.Created > now.Unix()+leeway || pl.Renewed > now.Unix()+leeway:
-		return nil, nil, h.reject(authgate.ErrInvalidCredentials, ErrMalformedCookie)
+		return nil, nil, h.refuse(authgate.ErrInvalidCredentials, ErrMalformedCookie, "Invalid session")
 	case now.Unix() >= h.expiry(&pl):
-		return nil, nil, h.reject(authgate.ErrTokenExpired, ErrSessionExpired)
+		return nil, nil, h.refuse(authgate.ErrTokenExpired, ErrSessionExpired, "Session has expired")
 	case now.Unix()-pl.Renewed >= int64(h.cfg.IdleLifetime/time.Second):
-		return nil, nil, h.reject(authgate.ErrTokenExpired, ErrSessionIdle)
+		return nil, nil, h.refuse(authgate.ErrTokenExpired, ErrSessionIdle, "Session has expired")
 	}
 	if pl.Record != nil {
 		return &pl, pl.Record, nil
@@ -156,7 +156,7 @@ func (h *Handler) load(r *http.Request) (*payload, *Record, error) {
 	rec, err := h.store.Load(r.Context(), pl.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return nil, nil, h.reject(authgate.ErrRevoked, ErrSessionEnded)
+		return nil, nil, h.refuse(authgate.ErrRevoked, ErrSessionEnded, "Session has ended")
 	case err != nil:
 		return nil, nil, h.reject(authgate.ErrUnavailable, err)
 	}
@@ -166,6 +166,11 @@ func (h *Handler) load(r *http.Request) (*payload, *Record, error) {
 // reject returns the *authgate.Error of kind for cause.
 func (h *Handler) reject(kind, cause error) error {
 	return &authgate.Error{Provider: h.name, Kind: kind, Err: cause}
+}
+
+// refuse is reject with a client-safe description.
+func (h *Handler) refuse(kind, cause error, description string) error {
+	return &authgate.Error{Provider: h.name, Kind: kind, Description: description, Err: cause}
 }
 
 // readCookie returns the value of the one cookie called name. None is

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -314,8 +315,13 @@ func TestChain(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chain.New(session, bearer) = %v", err)
 	}
+	page := false
 	handler := func(w http.ResponseWriter, r *http.Request) {
 		p, err := both.Authenticate(r)
+		if err != nil && page {
+			a.h.WritePageError(w, r, err)
+			return
+		}
 		if err != nil {
 			a.h.WriteError(w, r, err)
 			return
@@ -330,12 +336,17 @@ func TestChain(t *testing.T) {
 		status   int
 		body     string
 		location string
+		expired  bool // a day later
+		page     bool // WritePageError
 	}{
 		{name: "browser session", cookies: true, header: map[string]string{"Accept": "text/html"}, status: 200, body: "session alice admin"},
 		{name: "API bearer", header: map[string]string{"Authorization": "Bearer " + bearer}, status: 200, body: "jwt svc admin"},
 		{name: "page without session", header: map[string]string{"Accept": "text/html,application/xhtml+xml"}, status: 303, location: "/login?next=%2Freports%3Fq%3D1"},
 		{name: "API without credentials", header: map[string]string{"Accept": "application/json"}, status: 401},
 		{name: "page refusing html", header: map[string]string{"Accept": "text/html;q=0, application/json"}, status: 401},
+		{name: "expired session on a page", cookies: true, expired: true, header: map[string]string{"Accept": "text/html"}, status: 303, location: "/login?next=%2Freports%3Fq%3D1"},
+		{name: "expired session from a script", cookies: true, expired: true, header: map[string]string{"Accept": "*/*"}, status: 401},
+		{name: "per-route page without Accept", page: true, status: 303, location: "/login?next=%2Freports%3Fq%3D1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", a.srv.URL+"/reports?q=1", nil)
@@ -347,15 +358,55 @@ func TestChain(t *testing.T) {
 			for k, v := range tt.header {
 				r.Header.Set(k, v)
 			}
+			if tt.expired {
+				c.Add(24 * time.Hour)
+				defer c.Add(-24 * time.Hour)
+			}
+			page = tt.page
 			w := httptest.NewRecorder()
 			handler(w, r)
+			if tt.expired && tt.status == 303 && (len(w.Result().Cookies()) != 1 || w.Result().Cookies()[0].MaxAge >= 0) {
+				t.Fatalf("expired session redirected without clearing its cookie: %v", w.Result().Cookies())
+			}
 			if w.Code != tt.status || (tt.body != "" && w.Body.String() != tt.body) || w.Header().Get("Location") != tt.location {
 				t.Fatalf("= %d %q Location %q; want %d %q %q", w.Code, w.Body, w.Header().Get("Location"), tt.status, tt.body, tt.location)
 			}
-			if tt.status == 401 && !strings.Contains(w.Header().Get("WWW-Authenticate"), "Bearer") {
-				t.Fatalf("401 without a Bearer challenge: %q", w.Header().Get("WWW-Authenticate"))
+			if ch := w.Header().Get("WWW-Authenticate"); tt.status == 401 && !tt.expired && !strings.Contains(ch, "Bearer") {
+				t.Fatalf("401 without a Bearer challenge: %q", ch)
+			}
+			if ch := w.Header().Get("WWW-Authenticate"); tt.status == 401 && tt.expired && !strings.Contains(ch, `error_description="Session has expired"`) {
+				t.Fatalf("expired session challenge = %q", ch)
 			}
 		})
+	}
+}
+
+// TestConcurrentUse: one handler serves many requests at once (run with
+// -race).
+func TestConcurrentUse(t *testing.T) {
+	a, b, _, _ := signedIn(t, nil)
+	cookies := b.jar.Cookies(mustURL(a.srv.URL))
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for range 16 {
+		wg.Go(func() {
+			r := httptest.NewRequest("GET", a.srv.URL+"/", nil)
+			for _, ck := range cookies {
+				r.AddCookie(ck)
+			}
+			a.h.Middleware(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), r)
+			if _, err := a.h.Authenticator().Authenticate(r); err != nil {
+				errs <- err
+			}
+			if resp, err := newBrowser().noFollow().Get(a.srv.URL + "/login"); err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent Authenticate = %v", err)
 	}
 }
 
