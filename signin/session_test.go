@@ -48,6 +48,8 @@ func authenticate(t *testing.T, a *app, b *browser, mod func(*http.Request)) (*a
 }
 
 func TestSessionRefusals(t *testing.T) {
+	ended := &flakyStore{Store: signin.NewMemoryStore(10, nil), err: signin.ErrNotFound}
+	down := &flakyStore{Store: signin.NewMemoryStore(10, nil), err: errStoreDown}
 	for _, tt := range []struct {
 		name    string
 		tweak   func(*signin.Config)
@@ -84,15 +86,11 @@ func TestSessionRefusals(t *testing.T) {
 		{name: "idle lifetime over", wantErr: []error{authgate.ErrTokenExpired, signin.ErrSessionIdle},
 			act: func(t *testing.T, a *app, b *browser, c *clock) { c.Add(signin.DefaultIdleLifetime) }},
 		{name: "session ended in the store", wantErr: []error{authgate.ErrRevoked, signin.ErrSessionEnded},
-			tweak: func(cfg *signin.Config) {
-				cfg.Store = &flakyStore{Store: signin.NewMemoryStore(10, nil), err: signin.ErrNotFound}
-			},
-			act: func(t *testing.T, a *app, b *browser, c *clock) { a.h.Config().Store.(*flakyStore).broken.Store(true) }},
+			tweak: func(cfg *signin.Config) { cfg.Store = ended },
+			act:   func(t *testing.T, a *app, b *browser, c *clock) { ended.broken.Store(true) }},
 		{name: "store down", wantErr: []error{authgate.ErrUnavailable, errStoreDown},
-			tweak: func(cfg *signin.Config) {
-				cfg.Store = &flakyStore{Store: signin.NewMemoryStore(10, nil), err: errStoreDown}
-			},
-			act: func(t *testing.T, a *app, b *browser, c *clock) { a.h.Config().Store.(*flakyStore).broken.Store(true) }},
+			tweak: func(cfg *signin.Config) { cfg.Store = down },
+			act:   func(t *testing.T, a *app, b *browser, c *clock) { down.broken.Store(true) }},
 		{name: "cookie sent twice", wantErr: []error{authgate.ErrMalformedRequest, signin.ErrDuplicateCookie},
 			mod: func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "authgate", Value: "k1.planted"}) }},
 		{name: "login cookie presented as the session cookie", wantErr: []error{authgate.ErrInvalidCredentials},
