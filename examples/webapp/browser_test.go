@@ -66,7 +66,11 @@ func TestBrowserSignIn(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("headless", "new"))
+		chromedp.Flag("headless", "new"),
+		// Only loopback: every other host name fails at once (the
+		// provider's pages import a web font; the test never leaves the
+		// machine).
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
 	defer cancelAlloc()
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
