@@ -263,39 +263,49 @@ func TestSealedTokens(t *testing.T) {
 }
 
 func TestTokenRefresh(t *testing.T) {
-	a, b, op, c := signedIn(t, nil)
-	call := func() (string, error) {
-		r := httptest.NewRequest("GET", a.srv.URL+"/", nil)
-		for _, ck := range b.jar.Cookies(mustURL(a.srv.URL)) {
-			r.AddCookie(ck)
-		}
-		tok, err := a.h.Token(httptest.NewRecorder(), r)
-		if err != nil {
-			return "", err
-		}
-		return tok.AccessToken, nil
-	}
-	first, err := call()
-	if err != nil || !strings.HasPrefix(first, "at-") {
-		t.Fatalf("Token = %q, %v", first, err)
-	}
-	n := op.exchanges.Load()
-	if again, _ := call(); again != first || op.exchanges.Load() != n {
-		t.Fatalf("a fresh token was refreshed")
-	}
-	c.Add(5*time.Minute - signin.RefreshBefore + time.Second) // within RefreshBefore of expiry
-	second, err := call()
-	if err != nil || second == first || op.exchanges.Load() != n+1 {
-		t.Fatalf("Token near expiry = %q, %v (exchanges %d → %d)", second, err, n, op.exchanges.Load())
-	}
-	if third, _ := call(); third != second {
-		t.Fatalf("refreshed token not saved to the session")
-	}
-	// A refresh whose ID token names another user is refused.
-	c.Add(5 * time.Minute)
-	op.setUser(map[string]any{"sub": "mallory"})
-	if _, err := call(); !errors.Is(err, signin.ErrSubjectChanged) {
-		t.Fatalf("Token with a refreshed ID token for another subject = %v", err)
+	for _, sealed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "store", true: "sealed"}[sealed], func(t *testing.T) {
+			store := signin.NewMemoryStore(10, nil)
+			a, b, op, c := signedIn(t, func(cfg *signin.Config) { cfg.SealTokens = sealed; cfg.Store = store })
+			if got := store.Len(); got != map[bool]int{false: 1, true: 0}[sealed] {
+				t.Fatalf("store holds %d sessions", got)
+			}
+			call := func() (string, error) {
+				r := httptest.NewRequest("GET", a.srv.URL+"/", nil)
+				for _, ck := range b.jar.Cookies(mustURL(a.srv.URL)) {
+					r.AddCookie(ck)
+				}
+				w := httptest.NewRecorder()
+				tok, err := a.h.Token(w, r)
+				b.jar.SetCookies(mustURL(a.srv.URL), w.Result().Cookies())
+				if err != nil {
+					return "", err
+				}
+				return tok.AccessToken, nil
+			}
+			first, err := call()
+			if err != nil || !strings.HasPrefix(first, "at-") {
+				t.Fatalf("Token = %q, %v", first, err)
+			}
+			n := op.exchanges.Load()
+			if again, _ := call(); again != first || op.exchanges.Load() != n {
+				t.Fatalf("a fresh token was refreshed")
+			}
+			c.Add(5*time.Minute - signin.RefreshBefore + time.Second) // within RefreshBefore of expiry
+			second, err := call()
+			if err != nil || second == first || op.exchanges.Load() != n+1 {
+				t.Fatalf("Token near expiry = %q, %v (exchanges %d → %d)", second, err, n, op.exchanges.Load())
+			}
+			if third, _ := call(); third != second {
+				t.Fatalf("refreshed token not saved to the session")
+			}
+			// A refresh whose ID token names another user is refused.
+			c.Add(5 * time.Minute)
+			op.setUser(map[string]any{"sub": "mallory"})
+			if _, err := call(); !errors.Is(err, signin.ErrSubjectChanged) {
+				t.Fatalf("Token with a refreshed ID token for another subject = %v", err)
+			}
+		})
 	}
 }
 
