@@ -21,6 +21,16 @@ install_debian_packages() {
 	fi
 }
 
+install_chromium() {
+	# examples/webapp: the sign-in test drives Debian's headless Chromium
+	# through the DevTools protocol (chromedp); it launches the browser itself.
+	if [ ! -x /usr/bin/chromium ]; then
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null
+	fi
+	export AUTHGATE_TEST_CHROMIUM=/usr/bin/chromium
+}
+
 PG_DATA=""
 start_postgres() {
 	local bin=/usr/lib/postgresql/15/bin port
