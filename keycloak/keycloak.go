@@ -178,6 +178,7 @@ func New(cfg Config) (*Authenticator, error) {
 		}
 		p.Check = notBefore(name, doc)
 		p.Prefetch = []func(context.Context) error{doc.Prefetch}
+		p.Ready = []func() error{doc.Ready}
 	}
 	return p.New(cfg.TokenOptions, cfg.FetchOptions)
 }

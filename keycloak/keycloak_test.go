@@ -310,6 +310,21 @@ func TestTokensNotBefore(t *testing.T) {
 	if err := c.Prefetch(t.Context()); !errors.Is(err, authgate.ErrUnavailable) {
 		t.Fatalf("Prefetch with the realm down = %v, want ErrUnavailable", err)
 	}
+	// Ready says the same without a fetch: keys held, realm document not.
+	certs := cold.certHits.Load()
+	if err := c.Ready(); !errors.Is(err, authgate.ErrUnavailable) || !strings.Contains(err.Error(), "document") {
+		t.Fatalf("Ready with the realm never read = %v, want ErrUnavailable naming the document", err)
+	}
+	cold.realmDown.Store(false)
+	if err := c.Prefetch(t.Context()); err != nil {
+		t.Fatalf("Prefetch with the realm back = %v", err)
+	}
+	if err := c.Ready(); err != nil {
+		t.Fatalf("Ready with keys and realm document held = %v", err)
+	}
+	if n := cold.certHits.Load() - certs; n > 1 {
+		t.Fatalf("Ready fetched certs (%d fetches)", n)
+	}
 }
 
 // TestCacheHitStillChecksTokensNotBefore: a cached token is refused as soon

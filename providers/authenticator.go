@@ -23,6 +23,7 @@ type TokenAuthenticator struct {
 	check    func(context.Context, *Token) error
 	extend   func(*Token, *authgate.Principal)
 	prefetch []func(context.Context) error
+	ready    []func() error
 	extract  func(*http.Request) (string, error) // nil: BearerToken
 	scheme   string                              // "": Bearer
 	unsigned bool
@@ -140,6 +141,26 @@ func (a *TokenAuthenticator) Prefetch(ctx context.Context) error {
 	}
 	for _, f := range a.prefetch {
 		if err := f(ctx); err != nil {
+			return a.rejection(err)
+		}
+	}
+	return nil
+}
+
+// Ready reports, without any I/O, whether the authenticator can answer a
+// token now: its remote keys (when it has any) and what else the provider
+// checks (Preset.Ready, such as Keycloak's realm document) are held and
+// not older than MaxKeyAge. Its error wraps authgate.ErrUnavailable. A
+// readiness probe calls it on every request and runs Prefetch only when
+// it fails.
+func (a *TokenAuthenticator) Ready() error {
+	if a.keys != nil {
+		if err := a.keys.Ready(); err != nil {
+			return err
+		}
+	}
+	for _, f := range a.ready {
+		if err := f(); err != nil {
 			return a.rejection(err)
 		}
 	}

@@ -139,6 +139,20 @@ func (d *RemoteDocument[T]) Prefetch(ctx context.Context) error {
 	return nil
 }
 
+// Ready reports, without any I/O, whether the document can answer now:
+// nil while a value fetched less than MaxKeyAge ago is held; otherwise an
+// error wrapping authgate.ErrUnavailable.
+func (d *RemoteDocument[T]) Ready() error {
+	ok, err := d.cache.Usable()
+	switch {
+	case ok:
+		return nil
+	case err == nil:
+		err = errors.New("not fetched yet")
+	}
+	return &authgate.Error{Provider: d.name, Kind: authgate.ErrUnavailable, Err: fmt.Errorf("no usable document: %w", err)}
+}
+
 // CheckURL parses raw and checks it is a URL authgate fetches from: https,
 // or plain http for loopback hosts (127.0.0.0/8, ::1, localhost) only; a
 // host; no user information and no fragment.

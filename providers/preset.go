@@ -174,6 +174,10 @@ type Preset struct {
 	// Prefetch lists what Authenticator.Prefetch warms up besides the keys
 	// (Keycloak's realm document).
 	Prefetch []func(ctx context.Context) error
+	// Ready lists what Authenticator.Ready checks besides the keys,
+	// without I/O: one entry per Prefetch entry that fetches remote state
+	// (Keycloak's realm document's RemoteDocument.Ready).
+	Ready []func() error
 	// InsecureUnsigned verifies tokens without their signature
 	// (Verifier.InsecureVerifyUnsigned). It MUST only be set for a local
 	// emulator.
@@ -226,6 +230,7 @@ func (p Preset) New(opts TokenOptions, fetch FetchOptions) (*TokenAuthenticator,
 		check:    p.Check,
 		extend:   p.Principal,
 		prefetch: slices.Clone(p.Prefetch),
+		ready:    slices.Clone(p.Ready),
 		extract:  p.Credential,
 		scheme:   p.Scheme,
 		unsigned: p.InsecureUnsigned,

@@ -320,6 +320,23 @@ func (s *RemoteKeySet) Prefetch(ctx context.Context) error {
 	return nil
 }
 
+// Ready reports, without any I/O, whether the key set can answer now:
+// nil while it holds keys fetched less than MaxKeyAge ago; otherwise an
+// error wrapping authgate.ErrUnavailable with the last fetch's failure
+// (or saying none was fetched yet). It is what a readiness probe asks.
+func (s *RemoteKeySet) Ready() error {
+	ok, err := s.keys.Usable()
+	switch {
+	case ok:
+		return nil
+	case err != nil:
+		return s.unavailable(fmt.Errorf("no usable keys: %w", err))
+	}
+	return s.unavailable(errNotFetched)
+}
+
+var errNotFetched = errors.New("no usable keys: none fetched yet")
+
 // URL returns the key set's address: the configured one, the discovered
 // one, or "" before discovery.
 func (s *RemoteKeySet) URL() string {

@@ -1147,3 +1147,48 @@ func TestRemoteKeySetNewKidAfterOutage(t *testing.T) {
 		t.Fatalf("new kid verified %v after the server's return, want within %v", d, remoteMaxRetry)
 	}
 }
+
+// TestRemoteKeySetReady: Ready answers from what the set holds, without a
+// fetch: unavailable before the first fetch, ready while keys younger
+// than MaxKeyAge are held (the key server may be down meanwhile), and
+// unavailable with the fetch's failure once they are older.
+func TestRemoteKeySetReady(t *testing.T) {
+	srv := newKeyServer(t, set("k1"))
+	clk := newClock()
+	_, ks := newRemote(t, srv.URL, clk, func(c *providers.RemoteKeySetConfig) { c.MaxKeyAge = time.Hour })
+	err := ks.Ready()
+	if !errors.Is(err, authgate.ErrUnavailable) || !strings.Contains(err.Error(), "none fetched yet") {
+		t.Fatalf("Ready before any fetch = %v, want ErrUnavailable saying none was fetched", err)
+	}
+	if n := srv.hits.Load(); n != 0 {
+		t.Fatalf("Ready fetched (%d requests)", n)
+	}
+	if err := ks.Prefetch(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Ready(); err != nil {
+		t.Fatalf("Ready after a fetch = %v", err)
+	}
+	srv.setHandler(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	clk.Advance(30 * time.Minute)
+	ks.Prefetch(t.Context()) // fails: the keys held are still usable
+	if err := ks.Ready(); err != nil {
+		t.Fatalf("Ready with keys 30 min old and the server down = %v, want nil (MaxKeyAge 1 h)", err)
+	}
+	clk.Advance(31 * time.Minute)
+	hits := srv.hits.Load()
+	err = ks.Ready()
+	if !errors.Is(err, authgate.ErrUnavailable) || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("Ready with keys older than MaxKeyAge = %v, want ErrUnavailable naming the failure", err)
+	}
+	if n := srv.hits.Load(); n != hits {
+		t.Fatalf("Ready fetched (%d requests)", n-hits)
+	}
+	srv.set(set("k1"), "")
+	if err := ks.Prefetch(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Ready(); err != nil {
+		t.Fatalf("Ready after recovery = %v", err)
+	}
+}

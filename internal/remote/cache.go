@@ -126,6 +126,15 @@ func (c *Cache[T]) Cached(ctx context.Context) (v T, ok bool) {
 	return v, ok
 }
 
+// Usable reports whether a usable value (younger than MaxStale) is held,
+// and the error of the last fetch when it failed (nil before any fetch
+// and after a success). It does no I/O and starts nothing.
+func (c *Cache[T]) Usable() (ok bool, lastErr error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.usableLocked(c.now()), c.lastErr
+}
+
 func (c *Cache[T]) cachedLocked(ctx context.Context, now time.Time) (T, bool) {
 	if !c.usableLocked(now) {
 		var zero T
