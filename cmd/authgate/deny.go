@@ -13,7 +13,7 @@ import (
 // denyTimeout bounds the deny command's one write.
 const denyTimeout = 10 * time.Second
 
-const denyUsage = `usage: authgate deny jti|subject|key --config FILE …
+const denyUsage = `usage: authgate deny jti|subject|key --config FILE [--remove] …
 
   jti ID           --until TIME | --ttl D
                    refuse the token whose jti is ID; until its expiry is enough
@@ -26,6 +26,7 @@ const denyUsage = `usage: authgate deny jti|subject|key --config FILE …
 
 The entry is written to the deny-list of the file's redis.deny_list and
 reaches every serve replica within milliseconds; it expires by itself.
+--remove takes a mistaken entry out at once (no --ttl or --until then).
 Times are RFC 3339.
 `
 
@@ -52,6 +53,7 @@ func denyEntry(e *env, kind string, args []string) int {
 	until := fs.String("until", "", "when the entry ends, as RFC 3339 `time`")
 	provider := fs.String("provider", "", "provider `name` of the subject (subject only)")
 	before := fs.String("before", "", "refuse credentials issued before this RFC 3339 `time` (subject only; default now)")
+	remove := fs.Bool("remove", false, "remove the entry instead of adding it")
 	pos, code, ok := parseFlags(e, fs, args, 1, 1)
 	if !ok {
 		return code
@@ -59,6 +61,9 @@ func denyEntry(e *env, kind string, args []string) int {
 	now := time.Now()
 	var end time.Time
 	switch {
+	case *remove && (*ttl != 0 || *until != "" || *before != ""):
+		return usagef(e, fs, "--remove takes no --ttl, --until or --before")
+	case *remove:
 	case *ttl != 0 && *until != "":
 		return usagef(e, fs, "give --ttl or --until, not both")
 	case *ttl < 0:
@@ -105,6 +110,24 @@ func denyEntry(e *env, kind string, args []string) int {
 	defer closeList()
 	ctx, cancel := context.WithTimeout(e.ctx, denyTimeout)
 	defer cancel()
+	switch {
+	case *remove && kind == "jti":
+		err = l.RemoveToken(ctx, pos[0])
+	case *remove && kind == "key":
+		err = l.RemoveKey(ctx, pos[0])
+	case *remove:
+		err = l.RemoveSubject(ctx, *provider, pos[0])
+	}
+	if *remove {
+		switch {
+		case errors.Is(err, denylist.ErrInvalidEntry):
+			return e.fail("deny", &usageErr{err})
+		case err != nil:
+			return e.fail("deny", err)
+		}
+		fmt.Fprintf(e.stdout, "removed the %s entry\n", kind)
+		return exitOK
+	}
 	switch kind {
 	case "jti":
 		err = l.DenyToken(ctx, pos[0], end)

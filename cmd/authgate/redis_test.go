@@ -99,6 +99,7 @@ func TestDenyUsage(t *testing.T) {
 		{"subject without provider", []string{"deny", "subject", "alice", "--ttl", "1h", "--config", withList}, exitUsage, "--provider is required"},
 		{"subject without ttl", []string{"deny", "subject", "alice", "--provider", "local", "--config", withList}, exitUsage, "--ttl is required"},
 		{"unknown provider", []string{"deny", "subject", "alice", "--provider", "nope", "--ttl", "1h", "--config", withList}, exitUsage, `no provider "nope"`},
+		{"remove with a ttl", []string{"deny", "jti", "j-1", "--remove", "--ttl", "1h", "--config", withList}, exitUsage, "--remove takes no"},
 		{"provider for a jti", []string{"deny", "jti", "j-1", "--provider", "local", "--ttl", "1h", "--config", withList}, exitUsage, "for subject entries"},
 		{"no deny-list configured", []string{"deny", "jti", "j-1", "--ttl", "1h", "--config", plain}, exitUsage, "no redis.deny_list"},
 		{"Redis unreachable", []string{"deny", "jti", "j-1", "--ttl", "1h", "--config", withList}, exitFailure, "denylist: write entry"},
@@ -223,6 +224,12 @@ func TestServeDenyList(t *testing.T) {
 	}
 	if !allAnswer(t, rs, time.Second, http.StatusUnauthorized, "X-API-Key", key) {
 		t.Error("a denied key is still accepted after 1s")
+	}
+	if r := f.run("", "deny", "key", k.ID, "--remove", "--config", path); r.code != exitOK || !strings.Contains(r.stdout, "removed") {
+		t.Fatalf("deny key --remove = %d, %q, %s", r.code, r.stdout, r.stderr)
+	}
+	if !allAnswer(t, rs, time.Second, http.StatusOK, "X-API-Key", key) {
+		t.Error("a key whose entry was removed is still refused after 1s")
 	}
 }
 

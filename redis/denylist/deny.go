@@ -29,13 +29,20 @@ redis.call('PUBLISH', ARGV[3], v .. ' ' .. ARGV[4])
 return v
 `)
 
+// removeScript deletes one entry and publishes its removal, atomically.
+var removeScript = redis.NewScript(`
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[1], '- ' .. ARGV[2])
+return 1
+`)
+
 // ErrInvalidEntry is wrapped by the errors of the Deny methods for an
 // entry that cannot be written: an empty or overlong identifier, a zero
 // time, or an end further than MaxTTL away.
 var ErrInvalidEntry = errors.New("denylist: invalid entry")
 
-// DenyToken denies the token whose jti is jti (authgate.Principal.TokenID)
-// until until, its expiry: after it the token is refused by its own exp
+// DenyToken denies the token whose jti is jti (authgate.Principal.TokenID),
+// whichever provider verified it, until until, its expiry: after it the token is refused by its own exp
 // and the entry is dropped. An until already past writes nothing. It
 // returns an error wrapping ErrInvalidEntry for a bad jti or until, and
 // Redis's error otherwise; on success every replica refuses the token
@@ -111,5 +118,45 @@ func checkID(what, id string) error {
 	case len(id) > maxIDLen:
 		return fmt.Errorf("%w: %s longer than %d bytes", ErrInvalidEntry, what, maxIDLen)
 	}
+	return nil
+}
+
+// RemoveToken removes the entry of jti, if any, from every replica: a
+// mistaken entry need not wait for its end. It returns an error wrapping
+// ErrInvalidEntry for a bad jti, and Redis's error otherwise.
+func (l *List) RemoveToken(ctx context.Context, jti string) error {
+	if err := checkID("jti", jti); err != nil {
+		return err
+	}
+	return l.remove(ctx, tokenName(jti))
+}
+
+// RemoveKey removes the entry of the API key id, if any; see RemoveToken.
+func (l *List) RemoveKey(ctx context.Context, id string) error {
+	if err := checkID("key ID", id); err != nil {
+		return err
+	}
+	return l.remove(ctx, keyName(id))
+}
+
+// RemoveSubject removes the entry of subject from provider, if any; see
+// RemoveToken.
+func (l *List) RemoveSubject(ctx context.Context, provider, subject string) error {
+	if err := checkID("provider", provider); err != nil {
+		return err
+	}
+	if err := checkID("subject", subject); err != nil {
+		return err
+	}
+	return l.remove(ctx, subjectName(provider, subject))
+}
+
+func (l *List) remove(ctx context.Context, name string) error {
+	if err := removeScript.Run(ctx, l.client, []string{l.prefix + name}, l.channel, name).Err(); err != nil {
+		return fmt.Errorf("denylist: remove entry: %w", err)
+	}
+	l.mu.Lock()
+	removeEntry(l.tokens, l.keys, l.subjects, name)
+	l.mu.Unlock()
 	return nil
 }

@@ -136,6 +136,11 @@ func TestEntriesMerge(t *testing.T) {
 	l.apply("100:1000 " + name)
 	l.apply("0:500 t:j")
 	l.apply("0:400 t:j")
+	l.apply("0:400 t:gone")
+	l.apply("- t:gone")
+	if _, ok := l.tokens["gone"]; ok {
+		t.Error("a removal message left the entry")
+	}
 	want := entry{before: 200, until: 1000}
 	if got := l.subjects[subjectKey{"p", "s"}]; got != want {
 		t.Errorf("subject entry = %+v, want %+v", got, want)

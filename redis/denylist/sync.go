@@ -185,10 +185,17 @@ func (l *List) reload(ctx context.Context) error {
 	return nil
 }
 
-// apply adds the entry of one message ("<before>:<until> <name>").
+// apply adds the entry of one message ("<before>:<until> <name>"), or
+// removes it ("- <name>").
 func (l *List) apply(payload string) {
 	v, name, ok := strings.Cut(payload, " ")
 	if !ok {
+		return
+	}
+	if v == "-" {
+		l.mu.Lock()
+		removeEntry(l.tokens, l.keys, l.subjects, name)
+		l.mu.Unlock()
 		return
 	}
 	e, ok := parseValue(v)
@@ -246,6 +253,21 @@ func addEntry(tokens, keys map[string]int64, subjects map[subjectKey]entry, name
 		}
 		old := subjects[sk]
 		subjects[sk] = entry{before: max(old.before, e.before), until: max(old.until, e.until)}
+	}
+}
+
+// removeEntry removes the entry of the key name (without the prefix).
+func removeEntry(tokens, keys map[string]int64, subjects map[subjectKey]entry, name string) {
+	kind, id, _ := strings.Cut(name, ":")
+	switch kind {
+	case "t":
+		delete(tokens, id)
+	case "k":
+		delete(keys, id)
+	case "s":
+		if sk, ok := parseSubject(id); ok {
+			delete(subjects, sk)
+		}
 	}
 }
 
