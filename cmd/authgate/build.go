@@ -90,7 +90,7 @@ func build(ctx context.Context, cfg *Config, o buildOptions) (_ *gateway, err er
 		}
 	}()
 	if o.chained && !o.dry {
-		rt, closers, err := openRedis(cfg, o)
+		rt, closers, err := openRedis(ctx, cfg, o)
 		if err != nil {
 			return nil, err
 		}

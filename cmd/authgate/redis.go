@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"time"
 
@@ -18,6 +20,10 @@ import (
 const (
 	redisDialTimeout = 2 * time.Second
 	redisIOTimeout   = time.Second
+	// denyListWait is how long a build waits for the deny-list's first
+	// load, so that a reload does not answer 503 while the new generation
+	// loads; past it serve goes on, failing closed until the list is in.
+	denyListWait = 3 * time.Second
 )
 
 // RedisConfig is the "redis" section: the connection, and what serve keeps
@@ -173,9 +179,9 @@ type redisRuntime struct {
 // openRedis connects the generation to Redis when the configuration has a
 // redis section: it starts following the deny-list (whose checks answer
 // 503 until it is loaded, and which logs and reports through o) and closes
-// both with the gateway. It does not wait for Redis: serve starts while
-// Redis is out of reach.
-func openRedis(cfg *Config, o buildOptions) (*redisRuntime, []func() error, error) {
+// both with the gateway. It waits denyListWait at most for the first load:
+// serve starts while Redis is out of reach.
+func openRedis(ctx context.Context, cfg *Config, o buildOptions) (*redisRuntime, []func() error, error) {
 	if cfg.Redis.Address == "" {
 		return nil, nil, nil
 	}
@@ -189,7 +195,11 @@ func openRedis(cfg *Config, o buildOptions) (*redisRuntime, []func() error, erro
 			rt.client.Close()
 			return nil, nil, err
 		}
-		l.Start()
+		wctx, cancel := context.WithTimeout(ctx, denyListWait)
+		if err := l.Ready(wctx); err != nil {
+			o.logger.Warn("authgate: deny-list not loaded yet: requests answer 503 until it is", slog.String("error", err.Error()))
+		}
+		cancel()
 		rt.deny = l
 		// Stop following the list before the client closes.
 		closers = append([]func() error{l.Close}, closers...)

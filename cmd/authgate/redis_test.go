@@ -264,3 +264,19 @@ func TestServeSharedFailureLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestServeDenyListRedisDown: serve starts while Redis cannot be reached,
+// after a bounded wait, and fails closed: a valid token gets 503, never
+// 200 or 401.
+func TestServeDenyListRedisDown(t *testing.T) {
+	f := newFixture(t)
+	path := f.write("authgate.yaml", serveConfig+"redis: {address: "+freeAddr(t)+", deny_list: {}}\n")
+	start := time.Now()
+	rs := startReplicas(t, f, path, 1)
+	if took := time.Since(start); took > denyListWait+2*time.Second {
+		t.Errorf("build took %v, want about the %v wait", took, denyListWait)
+	}
+	if s := rs[0].status(t, "Authorization", "Bearer "+f.token(nil)); s != http.StatusServiceUnavailable {
+		t.Errorf("valid token with the deny-list unloaded = %d, want 503", s)
+	}
+}
