@@ -227,7 +227,7 @@ func (l *List) Guard(a authgate.Authenticator) authgate.Authenticator {
 // and Subject with an IssuedAt before the subject's entry (or no IssuedAt
 // at all) are denied, and one wrapping authgate.ErrUnavailable when the
 // in-memory copy was not confirmed current within Config.Grace (unless
-// Config.InsecureFailOpen is set). It does no I/O.
+// Config.InsecureFailOpen is set). It does no I/O; p must not be nil.
 func (l *List) Check(p *authgate.Principal) error {
 	now := l.now()
 	if !l.failOpen && now.UnixNano()-l.confirmed.Load() > l.grace {
