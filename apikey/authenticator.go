@@ -33,7 +33,8 @@ type Authenticator struct {
 	usage         *usageRecorder
 	lookupTimeout time.Duration
 	requireExpiry bool
-	limiter       *failureLimiter // nil when disabled
+	limiter       *failureLimiter // nil when disabled or shared
+	shared        Limiter         // Config.Limiter; nil when not set
 	clientIP      func(*http.Request) string
 	keys          *Manager // shares hasher with a, evicts from a's cache
 	storeLog      *logthrottle.Logger
@@ -97,9 +98,8 @@ func New(store Store, cfg Config) (*Authenticator, error) {
 	if cfg.CacheTTL > 0 {
 		a.cache = newCache(cfg.CacheSize)
 	}
-	if cfg.FailureLimit > 0 {
-		a.limiter = newFailureLimiter(cfg.FailureLimit, cfg.FailureWindow)
-		a.clientIP = cfg.ClientIP
+	if err := a.useLimiter(cfg); err != nil {
+		return nil, err
 	}
 	a.keys = newManager(store, cfg, a.hasher)
 	if a.cache != nil {
@@ -139,9 +139,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, erro
 	}
 	now := a.now()
 	client := ""
-	if a.limiter != nil {
+	if a.limited() {
 		client = a.clientIP(r)
-		if a.limiter.blocked(client, now) {
+		blocked, err := a.blocked(r.Context(), client, now)
+		if err != nil {
+			return nil, err
+		}
+		if blocked {
 			if a.observer != nil {
 				a.observe(r.Context(), authgate.EventLimiterRefusal, authgate.OutcomeDenied, reasonRateLimited, 0, 0)
 			}
@@ -149,7 +153,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, erro
 		}
 	}
 	if !validBody(body) {
-		a.failed(client, weightBadFormat, now)
+		a.failed(r.Context(), client, weightBadFormat, now)
 		return nil, a.reject(authgate.ErrMalformedToken, errBadFormat)
 	}
 	d := a.hasher.digest(key)
@@ -173,16 +177,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authgate.Principal, erro
 	}
 	p, err := a.lookup(r.Context(), d, now)
 	if err != nil && errors.Is(err, authgate.ErrInvalidCredentials) {
-		a.failed(client, weightLookedUp, now)
+		a.failed(r.Context(), client, weightLookedUp, now)
 	}
 	return p, err
-}
-
-// failed counts a failed attempt of client, when the limiter is on.
-func (a *Authenticator) failed(client string, weight int, now time.Time) {
-	if a.limiter != nil {
-		a.limiter.fail(client, weight, now)
-	}
 }
 
 // lookup asks the store for the key with digest d and caches it when valid.

@@ -74,6 +74,12 @@ type Config struct {
 	// FailureWindow is the window FailureLimit counts in; default one
 	// minute, within [1 s, 1 h].
 	FailureWindow time.Duration
+	// Limiter, when set, counts failed attempts in place of the in-memory
+	// limiter, with its own limit and window, in a store every replica
+	// shares (see Limiter; the redis/limiter module has one for Redis).
+	// FailureLimit must then be zero. A Limiter that cannot answer fails
+	// closed: the request is an authgate.ErrUnavailable (503).
+	Limiter Limiter
 	// ClientIP names the client of a request for FailureLimit; default
 	// RemoteIP, the host of r.RemoteAddr without its port. Behind a reverse proxy, return the address the
 	// proxy vouches for — never a header a client can set itself, or every

@@ -58,6 +58,9 @@ type buildOptions struct {
 	// dry constructs without opening anything: an apikey provider gets an
 	// empty store in memory. ParseConfig checks every provider this way.
 	dry bool
+	// redis is serve's Redis (deny-list, shared limiter), set by build
+	// for a chained build of a file with a redis section (redis.go).
+	redis *redisRuntime
 }
 
 // builds reports whether o builds the provider named name.
@@ -86,6 +89,14 @@ func build(ctx context.Context, cfg *Config, o buildOptions) (_ *gateway, err er
 			g.Close()
 		}
 	}()
+	if o.chained && !o.dry {
+		rt, closers, err := openRedis(ctx, cfg, o)
+		if err != nil {
+			return nil, err
+		}
+		o.redis = rt
+		g.closers = append(g.closers, closers...)
+	}
 	file := configFile(cfg)
 	var cerrs []*FieldError
 	for _, pc := range cfg.Providers {
@@ -115,6 +126,7 @@ func build(ctx context.Context, cfg *Config, o buildOptions) (_ *gateway, err er
 	if o.only != nil {
 		return g, nil
 	}
+	o.redis.guard(g.providers)
 	members := make([]*provider, 0, len(cfg.Chain))
 	for _, name := range cfg.Chain {
 		members = append(members, g.byName[name])

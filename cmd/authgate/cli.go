@@ -44,6 +44,7 @@ Commands:
   token     mint a development token
   inspect   decode a token and tell what the configuration makes of it
   apikey    create, list or revoke API keys in a configured store
+  deny      deny a token (jti), a subject or an API key on every replica (Redis)
   version   print the module version and VCS revision (also --version)
 
 Run "authgate COMMAND --help" for a command's flags.
@@ -56,6 +57,7 @@ var commands = map[string]func(*env, []string) int{
 	"token":   cmdToken,
 	"inspect": cmdInspect,
 	"apikey":  cmdAPIKey,
+	"deny":    cmdDeny,
 	"version": cmdVersion,
 }
 

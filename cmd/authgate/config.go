@@ -49,6 +49,9 @@ type Config struct {
 	Chain []string
 	// Rules are the access rules serve applies, first match wins.
 	Rules []*RuleConfig
+	// Redis configures serve's deny-list and shared failed-attempt
+	// limiter; off when its Address is empty (no "redis" section).
+	Redis RedisConfig
 
 	chainLine    int
 	metricsLine  int
@@ -172,8 +175,10 @@ func (c *Config) decode(d *decoder, root *yaml.Node) {
 			c.Chain = d.strings(f.value, f.name)
 		case "rules":
 			c.decodeRules(d, f.value)
+		case "redis":
+			c.decodeRedis(d, f)
 		default:
-			unknownField(d, f, "", []string{"listen", "realm", "log", "metrics", "ext_authz", "providers", "chain", "rules"})
+			unknownField(d, f, "", []string{"listen", "realm", "log", "metrics", "ext_authz", "providers", "chain", "rules", "redis"})
 		}
 	}
 }

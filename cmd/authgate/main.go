@@ -6,6 +6,7 @@
 //	authgate token   --key FILE --iss … --aud …     mint a development token
 //	authgate inspect --config FILE [TOKEN]          decode a token and say what the config makes of it
 //	authgate apikey  create|list|revoke --config FILE
+//	authgate deny    jti|subject|key ID --config FILE  deny-list entry in Redis
 //	authgate version                                module version and VCS revision
 //
 // One YAML file configures the listen address, the realm, the providers

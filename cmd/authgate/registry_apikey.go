@@ -139,6 +139,10 @@ func buildAPIKey(ctx context.Context, s *apikeySettings, pc *ProviderConfig, o b
 	if err != nil {
 		return nil, field, &runtimeError{err}
 	}
+	if err := o.redis.limit(&cfg); err != nil {
+		store.Close()
+		return nil, "", err
+	}
 	if a, err = apikey.New(store, cfg); err != nil {
 		store.Close()
 		return nil, "", err
