@@ -48,7 +48,7 @@ func TestInterceptorAllocations(t *testing.T) {
 		{"TLS", &peer.Peer{Addr: addr, AuthInfo: credentials.TLSInfo{State: tls.ConnectionState{Version: tls.VersionTLS13}}}},
 		{"IPv6", &peer.Peer{Addr: &net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 50000}}},
 	}
-	in := grpcauth.Require(a, quiet).UnaryServerInterceptor()
+	in := opaque(grpcauth.Require(a, quiet).UnaryServerInterceptor())
 	info := &grpc.UnaryServerInfo{FullMethod: unaryMethod}
 	handler := func(ctx context.Context, _ any) (any, error) {
 		if _, ok := authgate.FromContext(ctx); !ok {
