@@ -81,7 +81,7 @@ func BenchmarkUnaryInterceptor(b *testing.B) {
 		ctx  context.Context
 	}{
 		{"Require", grpcauth.Require(a, quiet), plain},
-		{"Require/tls", grpcauth.Require(a, quiet), overTLS},
+		{"RequireTLS", grpcauth.Require(a, quiet), overTLS},
 		{"ByMethod", grpcauth.ByMethod(a, grpcauth.Methods{emptyMethod: nil, "/grpc.testing.TestService/*": a}, quiet), plain},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
