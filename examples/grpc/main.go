@@ -149,9 +149,13 @@ func newApp(ctx context.Context) (_ *app, err error) {
 	return a, nil
 }
 
-// run serves on addr, runs the demo's calls against the server and stops
-// it.
+// run serves on addr, a loopback address, runs the demo's calls against
+// the server and stops it.
 func run(ctx context.Context, addr string, out io.Writer) error {
+	// The client sends its credentials without TLS: only over loopback.
+	if host, _, err := net.SplitHostPort(addr); err != nil || !net.ParseIP(host).IsLoopback() {
+		return fmt.Errorf("grpc example: %q is not a loopback address: the client sends credentials without TLS", addr)
+	}
 	a, err := newApp(ctx)
 	if err != nil {
 		return err

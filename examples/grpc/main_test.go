@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -140,5 +141,25 @@ func TestRun(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestRunLoopbackOnly: the client sends credentials without TLS, so the
+// program listens on loopback addresses only.
+func TestRunLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:0", "localhost:0", "127.0.0.1"} {
+		t.Run(addr, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), addr, &out)
+			if err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+				t.Errorf("run(%q) = %v, want a refusal of the address", addr, err)
+			}
+			if out.Len() != 0 {
+				t.Errorf("run(%q) printed %q, want nothing", addr, out.String())
+			}
+		})
+	}
+	if err := run(context.Background(), "[::1]:0", io.Discard); err != nil && !strings.Contains(err.Error(), "cannot assign") && !strings.Contains(err.Error(), "address not available") {
+		t.Errorf("run([::1]:0) = %v, want IPv6 loopback accepted", err)
 	}
 }
