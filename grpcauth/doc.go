@@ -31,6 +31,12 @@
 // Authorization headers (InvalidArgument). The Authenticator interface is
 // unchanged and no provider knows the transport.
 //
+// Beyond what the authenticator itself costs, a unary call from a grpc-go
+// client costs ten allocations (a stream eleven), seven of them grpc's own
+// copy of the incoming metadata (one more per further metadata key), and
+// about what the Gin middleware costs in time (docs/grpc-benchmarks.md in
+// the repository).
+//
 // # Outcomes
 //
 // A refused call ends with the gRPC counterpart of the HTTP status
@@ -56,4 +62,8 @@
 // [Bearer] and [APIKey] are per-RPC credentials that attach a token or a
 // key to every call, and refuse to send it over a connection without
 // transport security unless [InsecureTransport] says so.
+//
+// examples/grpc in the repository is a runnable server and client: a
+// public method, one guarded by a role, the public health service, and
+// calls with and without credentials.
 package grpcauth

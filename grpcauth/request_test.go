@@ -169,3 +169,63 @@ func TestAuthorityAndPeer(t *testing.T) {
 		t.Errorf("Request.RemoteAddr = %q, want 127.0.0.1:PORT", addr)
 	}
 }
+
+// TestNewRequestRemoteAddr: RemoteAddr is the peer address's String(),
+// whatever the address, including those NewRequest formats itself.
+func TestNewRequestRemoteAddr(t *testing.T) {
+	tests := []struct {
+		name string
+		addr net.Addr
+	}{
+		{"IPv4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50123}},
+		{"IPv4 in 4 bytes", &net.TCPAddr{IP: net.IP{10, 1, 2, 3}, Port: 443}},
+		{"IPv6", &net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 8443}},
+		{"IPv6 longest", &net.TCPAddr{IP: net.ParseIP("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), Port: 65535}},
+		{"IPv6 loopback", &net.TCPAddr{IP: net.IPv6loopback, Port: 1}},
+		{"IPv4-mapped IPv6", &net.TCPAddr{IP: net.ParseIP("::ffff:192.0.2.7"), Port: 80}},
+		{"IPv6 with zone", &net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 9000, Zone: "eth0"}},
+		{"unspecified", &net.TCPAddr{IP: net.IPv4zero, Port: 0}},
+		{"no IP", &net.TCPAddr{Port: 50000}},
+		{"IP of a bad length", &net.TCPAddr{IP: net.IP{1, 2, 3}, Port: 50000}},
+		{"negative port", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: -1}},
+		{"port out of range", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 70000}},
+		{"nil TCP address", (*net.TCPAddr)(nil)},
+		{"Unix socket", &net.UnixAddr{Name: "/run/app.sock", Net: "unix"}},
+		{"UDP", &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 53}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: tt.addr})
+			if got, want := grpcauth.NewRequest(ctx, unaryMethod).RemoteAddr, tt.addr.String(); got != want {
+				t.Errorf("NewRequest(…).RemoteAddr = %q, want %q", got, want)
+			}
+		})
+	}
+
+	t.Run("each request its own", func(t *testing.T) {
+		var reqs []*http.Request
+		for port := range 100 {
+			ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: &net.TCPAddr{IP: net.IPv4(192, 0, 2, byte(port)), Port: 1000 + port}})
+			reqs = append(reqs, grpcauth.NewRequest(ctx, unaryMethod))
+		}
+		for port, r := range reqs {
+			want := (&net.TCPAddr{IP: net.IPv4(192, 0, 2, byte(port)), Port: 1000 + port}).String()
+			if r.RemoteAddr != want {
+				t.Fatalf("request %d: RemoteAddr = %q, want %q", port, r.RemoteAddr, want)
+			}
+		}
+	})
+}
+
+// TestNewRequestTLSCopied: the request's TLS is a copy of the peer's state,
+// so an authenticator that changes it changes no other call's.
+func TestNewRequestTLSCopied(t *testing.T) {
+	info := credentials.TLSInfo{State: tls.ConnectionState{Version: tls.VersionTLS13, ServerName: "api.example"}}
+	ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, AuthInfo: info})
+	r1 := grpcauth.NewRequest(ctx, unaryMethod)
+	r1.TLS.ServerName = "changed"
+	r2 := grpcauth.NewRequest(ctx, unaryMethod)
+	if r2.TLS == nil || r2.TLS.ServerName != "api.example" || r2.TLS.Version != tls.VersionTLS13 {
+		t.Errorf("NewRequest(…).TLS after another request's was changed = %+v, want ServerName api.example", r2.TLS)
+	}
+}
