@@ -24,6 +24,8 @@ import (
 // sample is one result line.
 type sample struct {
 	ns, bytes, allocs float64
+	// rps is a throughput (a "req/s" unit), as serve.sh writes wrk results.
+	rps float64
 }
 
 // table collects the samples of one family (the benchmark's first name
@@ -34,7 +36,7 @@ type table struct {
 }
 
 func main() {
-	floorName := flag.String("floor", "floor", "the `impl` every ratio is taken to")
+	floorNames := flag.String("floor", "floor", "comma-separated `impls`: a group's ratios are taken to the first of them it has")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: ratios [-floor impl] [bench.txt …]  (standard input without files)")
 		flag.PrintDefaults()
@@ -64,7 +66,7 @@ func main() {
 		os.Exit(1)
 	}
 	for _, fam := range order {
-		print(os.Stdout, fam, families[fam], *floorName)
+		print(os.Stdout, fam, families[fam], strings.Split(*floorNames, ","))
 	}
 }
 
@@ -99,6 +101,8 @@ func parse(r io.Reader) (map[string]*table, []string, error) {
 				s.bytes = v
 			case "allocs/op":
 				s.allocs = v
+			case "req/s":
+				s.rps, ok = v, true
 			}
 		}
 		if !ok {
@@ -142,7 +146,12 @@ func split(name string) (family, group, impl string) {
 	return family, strings.Join(rest, "/"), impl
 }
 
-func print(w io.Writer, fam string, t *table, floorName string) {
+func print(w io.Writer, fam string, t *table, floors []string) {
+	if t.throughput() {
+		printThroughput(w, fam, t, floors)
+		return
+	}
+	floorName := t.floor("", floors)
 	fmt.Fprintf(w, "## %s: median time per op (× %s of the same group)\n\n", fam, floorName)
 	head := "| impl |"
 	rule := "|---|"
@@ -161,7 +170,7 @@ func print(w io.Writer, fam string, t *table, floorName string) {
 				continue
 			}
 			cell := duration(median(s, func(s sample) float64 { return s.ns }))
-			if r, ok := ratio(s, t.samples[[2]string{g, floorName}]); ok {
+			if r, ok := ratio(s, t.samples[[2]string{g, t.floor(g, floors)}]); ok {
 				cell += fmt.Sprintf(" (%.2f×)", r)
 			}
 			row += " " + cell + " |"
@@ -227,4 +236,65 @@ func duration(ns float64) string {
 	default:
 		return fmt.Sprintf("%.3g ns", ns)
 	}
+}
+
+// throughput reports whether t holds throughputs (req/s) rather than times.
+func (t *table) throughput() bool {
+	for _, s := range t.samples {
+		if len(s) > 0 && s[0].rps > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// floor returns the first of floors that group has samples of; for group
+// "" (a heading), the first of floors any group has.
+func (t *table) floor(group string, floors []string) string {
+	for _, f := range floors {
+		for _, g := range t.groups {
+			if (group == "" || g == group) && len(t.samples[[2]string{g, f}]) > 0 {
+				return f
+			}
+		}
+	}
+	return floors[0]
+}
+
+// printThroughput prints one row per group and implementation: the median
+// req/s and its ratio to the group's floor (the median of the per-round
+// ratios impl ÷ floor; higher is better).
+func printThroughput(w io.Writer, fam string, t *table, floors []string) {
+	fmt.Fprintf(w, "## %s: median req/s (× the reference of the same pair, per round)\n\n", fam)
+	fmt.Fprintln(w, "| pair | impl | req/s | ratio | rounds |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|")
+	rps := func(s sample) float64 { return s.rps }
+	for _, g := range t.groups {
+		ref := t.floor(g, floors)
+		for _, impl := range t.impls {
+			s := t.samples[[2]string{g, impl}]
+			if len(s) == 0 {
+				continue
+			}
+			cell := "reference"
+			if impl != ref {
+				cell = "n/a"
+				if fl := t.samples[[2]string{g, ref}]; len(fl) > 0 {
+					inv := func(s []sample) []sample {
+						out := make([]sample, len(s))
+						for i := range s {
+							out[i] = sample{ns: 1 / s[i].rps}
+						}
+						return out
+					}
+					// Times are 1/rps: impl/floor in throughput is
+					// floor/impl in time.
+					r, _ := ratio(inv(fl), inv(s))
+					cell = fmt.Sprintf("%.2f×", r)
+				}
+			}
+			fmt.Fprintf(w, "| %s | %s | %.0f | %s | %d |\n", g, impl, median(s, rps), cell, len(s))
+		}
+	}
+	fmt.Fprintln(w)
 }

@@ -59,3 +59,30 @@ func TestParseAndRatio(t *testing.T) {
 		t.Errorf("ratio(2 vs 3 samples) = %v, want %v", got, want)
 	}
 }
+
+func TestThroughput(t *testing.T) {
+	in := strings.Join([]string{
+		"BenchmarkServe/pair=cache/impl=healthz 1 50000 req/s",
+		"BenchmarkServe/pair=cache/impl=verify 1 45000 req/s",
+		"BenchmarkServe/pair=peer/impl=oauth2proxy 1 10000 req/s",
+		"BenchmarkServe/pair=peer/impl=authgate 1 40000 req/s",
+		"BenchmarkServe/pair=cache/impl=healthz 1 40000 req/s",
+		"BenchmarkServe/pair=cache/impl=verify 1 32000 req/s",
+	}, "\n")
+	fams, _, err := parse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	print(&b, "Serve", fams["Serve"], []string{"healthz", "oauth2proxy"})
+	out := b.String()
+	for _, want := range []string{
+		"| pair=cache | healthz | 45000 | reference | 2 |",
+		"| pair=cache | verify | 38500 | 0.85× | 2 |", // rounds: 0.90, 0.80
+		"| pair=peer | authgate | 40000 | 4.00× | 1 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("print() lacks %q; got:\n%s", want, out)
+		}
+	}
+}
