@@ -2,6 +2,8 @@
 # Forward auth under load, on loopback, with wrk: interleaved rounds of
 #
 #   pair=cache     authgate /verify, one RS256 token, cache on   vs its own /healthz
+#                  with the same request (Authorization header included), so the
+#                  ratio is the cost of authentication, not of a larger request
 #   pair=uncached  authgate /verify, distinct RS256 tokens (a wrk Lua script
 #                  cycling through pre-minted ones), no cache       vs a server doing
 #                  only the raw signature check (cmd/loadfix floor), same tokens
@@ -131,7 +133,7 @@ run_case() {
 	local pair impl args=()
 	local lua=(-s "$root/bench/tokens.lua")
 	case $1 in
-	cache_healthz) pair=cache impl=healthz args=("http://127.0.0.1:$port_cached/healthz") ;;
+	cache_healthz) pair=cache impl=healthz args=("${bearer[@]}" "http://127.0.0.1:$port_cached/healthz") ;;
 	cache_verify) pair=cache impl=verify_cached args=("${bearer[@]}" "http://127.0.0.1:$port_cached/verify") ;;
 	uncached_verify) pair=uncached impl=verify_distinct args=("${lua[@]}" "http://127.0.0.1:$port_uncached/verify" -- "$OUT/tokens.txt") ;;
 	uncached_floor) pair=uncached impl=sigcheck args=("${lua[@]}" "http://127.0.0.1:$port_floor/verify" -- "$OUT/tokens.txt") ;;

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -106,5 +107,68 @@ func BenchmarkServeHandler(b *testing.B) {
 			}
 		})
 		g.Close()
+	}
+}
+
+// BenchmarkServeLoopback runs the whole `authgate serve` command on a
+// loopback socket (the configuration of bench/serve.sh, cache on) and sends
+// it keep-alive requests from parallel clients: the profile of the server
+// under load without wrk, net/http's connection handling included.
+//
+//	go test -run '^$' -bench ServeLoopback -cpuprofile cpu.out ./cmd/authgate/
+//	go tool pprof -top -focus 'conn..serve' cpu.out
+func BenchmarkServeLoopback(b *testing.B) {
+	for _, impl := range []string{"healthz", "verify_cached"} {
+		b.Run("impl="+impl, func(b *testing.B) {
+			f := newFixture(b)
+			cfgPath := f.write("authgate.yaml", fmt.Sprintf(benchServeConfig, ", cache_size: 10000", ""))
+			ctx, cancel := context.WithCancel(context.Background())
+			addrc := make(chan string, 1)
+			done := make(chan int, 1)
+			go func() {
+				done <- runEnv(&env{ctx: ctx, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
+					getenv: f.getenv, ready: func(a string) { addrc <- a }}, []string{"serve", "--config", cfgPath, "--listen", "127.0.0.1:0"})
+			}()
+			var addr string
+			select {
+			case addr = <-addrc:
+			case code := <-done:
+				b.Fatalf("serve exited with %d", code)
+			}
+			defer func() {
+				cancel()
+				<-done
+			}()
+			token := f.token(func(m map[string]any) { m["exp"] = time.Now().Add(24 * time.Hour).Unix() })
+			path := "/verify"
+			if impl == "healthz" {
+				path = "/healthz"
+			}
+			url := "http://" + addr + path
+			tr := &http.Transport{MaxIdleConnsPerHost: 64}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+			b.ReportAllocs()
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				// The same request on both routes: the ratio is the cost
+				// of authentication, not of a larger request.
+				req.Header.Set("Authorization", "Bearer "+token)
+				for pb.Next() {
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("status %d, want 200", resp.StatusCode)
+						return
+					}
+				}
+			})
+		})
 	}
 }
