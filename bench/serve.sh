@@ -12,7 +12,10 @@
 #                  verified-token cache); the cached authgate is listed there too
 #
 # Each round runs every case once, forward in odd rounds and reversed in even
-# ones; cmd/ratios prints median req/s and the median of the per-round ratios.
+# ones; cmd/ratios prints median req/s and the median of the per-round ratios,
+# and the same for the server's CPU time per request (from /proc/PID/stat
+# around each wrk run; lower is better), which the other loads of a shared
+# machine disturb far less than req/s.
 # wrk and the servers share the machine's cores, so absolute numbers depend
 # on the machine and its load; compare ratios.
 #
@@ -89,7 +92,9 @@ start() { # name command…
 	shift
 	"$@" >"$OUT/$name.log" 2>&1 &
 	pids+=($!)
+	pid_of[$name]=$!
 }
+declare -A pid_of
 start issuer "$OUT/loadfix" issuer -dir "$OUT" -issuer "$issuer" -listen "127.0.0.1:$port_issuer"
 start floor "$OUT/loadfix" floor -dir "$OUT" -listen "127.0.0.1:$port_floor"
 start cached "$OUT/authgate" serve --config "$OUT/cached.yaml"
@@ -130,34 +135,49 @@ done
 
 # case → pair, impl and wrk arguments.
 run_case() {
-	local pair impl args=()
+	local pair impl server args=()
 	local lua=(-s "$root/bench/tokens.lua")
 	case $1 in
-	cache_healthz) pair=cache impl=healthz args=("${bearer[@]}" "http://127.0.0.1:$port_cached/healthz") ;;
-	cache_verify) pair=cache impl=verify_cached args=("${bearer[@]}" "http://127.0.0.1:$port_cached/verify") ;;
-	uncached_verify) pair=uncached impl=verify_distinct args=("${lua[@]}" "http://127.0.0.1:$port_uncached/verify" -- "$OUT/tokens.txt") ;;
-	uncached_floor) pair=uncached impl=sigcheck args=("${lua[@]}" "http://127.0.0.1:$port_floor/verify" -- "$OUT/tokens.txt") ;;
-	peer_authgate) pair=peer impl=authgate args=("${bearer[@]}" "http://127.0.0.1:$port_uncached/verify") ;;
-	peer_authgate_cached) pair=peer impl=authgate_cached args=("${bearer[@]}" "http://127.0.0.1:$port_cached/verify") ;;
-	peer_oauth2proxy) pair=peer impl=oauth2proxy args=("${bearer[@]}" "http://127.0.0.1:$port_o2p/oauth2/auth") ;;
+	cache_healthz) pair=cache impl=healthz server=cached args=("${bearer[@]}" "http://127.0.0.1:$port_cached/healthz") ;;
+	cache_verify) pair=cache impl=verify_cached server=cached args=("${bearer[@]}" "http://127.0.0.1:$port_cached/verify") ;;
+	uncached_verify) pair=uncached impl=verify_distinct server=uncached args=("${lua[@]}" "http://127.0.0.1:$port_uncached/verify" -- "$OUT/tokens.txt") ;;
+	uncached_floor) pair=uncached impl=sigcheck server=floor args=("${lua[@]}" "http://127.0.0.1:$port_floor/verify" -- "$OUT/tokens.txt") ;;
+	peer_authgate) pair=peer impl=authgate server=uncached args=("${bearer[@]}" "http://127.0.0.1:$port_uncached/verify") ;;
+	peer_authgate_cached) pair=peer impl=authgate_cached server=cached args=("${bearer[@]}" "http://127.0.0.1:$port_cached/verify") ;;
+	peer_oauth2proxy) pair=peer impl=oauth2proxy server=oauth2-proxy args=("${bearer[@]}" "http://127.0.0.1:$port_o2p/oauth2/auth") ;;
 	*)
 		echo "unknown case $1" >&2
 		return 1
 		;;
 	esac
-	local log="$OUT/wrk-$1-$round.txt"
+	local log="$OUT/wrk-$1-$round.txt" cpu0 cpu1
+	cpu0=$(cpu_ticks "${pid_of[$server]}")
 	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${args[@]}" >"$log" 2>&1
+	cpu1=$(cpu_ticks "${pid_of[$server]}")
 	if grep -qE 'Non-2xx|Socket errors' "$log"; then
 		echo "$1: wrk saw failed requests:" >&2
 		cat "$log" >&2
 		return 1
 	fi
-	local rps p99
+	local rps p99 n cpu
 	rps=$(awk '/^Requests\/sec:/ {print $2}' "$log")
 	p99=$(awk '$1 == "99%" {print $2}' "$log")
+	n=$(awk '/requests in/ {print $1}' "$log")
+	# The server's CPU time per request (user + system), which the other
+	# loads of a shared machine disturb far less than req/s.
+	cpu=$(awk -v d=$((cpu1 - cpu0)) -v hz="$clk_tck" -v n="$n" 'BEGIN {printf "%.0f", d / hz * 1e9 / n}')
 	echo "BenchmarkServe/pair=$pair/impl=$impl 1 $rps req/s" >>"$OUT/serve.txt"
-	printf '  %-22s %10s req/s  p99 %s\n' "$1" "$rps" "$p99" >&2
+	echo "BenchmarkServeCPU/pair=$pair/impl=$impl 1 $cpu ns/op" >>"$OUT/serve.txt"
+	printf '  %-22s %10s req/s  p99 %-9s server CPU %6.1f µs/req\n' "$1" "$rps" "$p99" "$(awk -v c="$cpu" 'BEGIN {print c / 1000}')" >&2
 }
+
+# cpu_ticks prints a process's user + system CPU time in clock ticks.
+cpu_ticks() {
+	# Fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends
+	# the command name (which may hold spaces).
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+clk_tck=$(getconf CLK_TCK)
 
 {
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"

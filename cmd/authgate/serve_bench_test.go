@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,12 +62,18 @@ func BenchmarkServeHandler(b *testing.B) {
 	cases := []struct {
 		impl, cache, rules, path string
 		header                   map[string]string
+		// distinct cycles through distinct tokens (differing in jti).
+		distinct bool
+		// sigcheck serves the request with sigcheckHandler instead.
+		sigcheck bool
 	}{
 		{impl: "healthz", path: "/healthz"},
 		{impl: "verify_cached", cache: ", cache_size: 10000", path: "/verify"},
 		{impl: "verify_cached_rules", cache: ", cache_size: 10000", rules: benchRules, path: "/verify",
 			header: map[string]string{"X-Original-Uri": "/orders/17?x=1", "X-Original-Method": "GET"}},
 		{impl: "verify_uncached", path: "/verify"},
+		{impl: "verify_uncached_distinct", path: "/verify", distinct: true},
+		{impl: "sigcheck_distinct", path: "/verify", distinct: true, sigcheck: true},
 	}
 	for _, c := range cases {
 		f := newFixture(b)
@@ -76,7 +86,10 @@ func BenchmarkServeHandler(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := newHandler(g, logger)
+		var h http.Handler = newHandler(g, logger)
+		if c.sigcheck {
+			h = sigcheckHandler(&f.key.PublicKey)
+		}
 		token := f.token(func(m map[string]any) {
 			m["scope"] = "read:orders write:orders"
 			m["exp"] = time.Now().Add(24 * time.Hour).Unix()
@@ -95,11 +108,18 @@ func BenchmarkServeHandler(b *testing.B) {
 		if w.status != http.StatusOK {
 			b.Fatalf("%s: status %d, want 200", c.impl, w.status)
 		}
+		bearers := []string{"Bearer " + token}
+		if c.distinct {
+			bearers = distinctBearers(f, 256)
+		}
 		b.Run("impl="+c.impl, func(b *testing.B) {
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
 				clear(w.h)
 				w.status = 0
+				req.Header["Authorization"][0] = bearers[i%len(bearers)]
+				i++
 				h.ServeHTTP(w, req)
 				if w.status != http.StatusOK {
 					b.Fatalf("status %d, want 200", w.status)
@@ -108,6 +128,41 @@ func BenchmarkServeHandler(b *testing.B) {
 		})
 		g.Close()
 	}
+}
+
+// sigcheckHandler answers 200 when the bearer token's RS256 signature
+// verifies under pub, else 401: the raw signature check and nothing else,
+// the floor of an uncached /verify (bench/cmd/loadfix's floor server).
+func sigcheckHandler(pub *rsa.PublicKey) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		i := strings.LastIndexByte(token, '.')
+		if !ok || i < 0 {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		sig, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+		d := sha256.Sum256([]byte(token[:i]))
+		if err != nil || rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig) != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// distinctBearers returns n Authorization values of valid tokens that
+// differ in their jti.
+func distinctBearers(f *fixture, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "Bearer " + f.token(func(m map[string]any) {
+			m["scope"] = "read:orders write:orders"
+			m["exp"] = time.Now().Add(24 * time.Hour).Unix()
+			m["jti"] = fmt.Sprintf("jti-%d", i)
+		})
+	}
+	return out
 }
 
 // BenchmarkServeLoopback runs the whole `authgate serve` command on a

@@ -151,8 +151,11 @@ func print(w io.Writer, fam string, t *table, floors []string) {
 		printThroughput(w, fam, t, floors)
 		return
 	}
-	floorName := t.floor("", floors)
-	fmt.Fprintf(w, "## %s: median time per op (× %s of the same group)\n\n", fam, floorName)
+	ref := t.floor("", floors)
+	if len(t.groups) > 1 && len(floors) > 1 {
+		ref = "the first of " + strings.Join(floors, ", ") + " in"
+	}
+	fmt.Fprintf(w, "## %s: median time per op (× %s the same group, per round)\n\n", fam, ref)
 	head := "| impl |"
 	rule := "|---|"
 	for _, g := range t.groups {
@@ -176,6 +179,10 @@ func print(w io.Writer, fam string, t *table, floors []string) {
 			row += " " + cell + " |"
 		}
 		fmt.Fprintln(w, row)
+	}
+	if !t.hasMemory() {
+		fmt.Fprintln(w)
+		return
 	}
 	fmt.Fprintf(w, "\n## %s: B/op, allocs/op (medians); samples\n\n", fam)
 	fmt.Fprintln(w, head)
@@ -236,6 +243,18 @@ func duration(ns float64) string {
 	default:
 		return fmt.Sprintf("%.3g ns", ns)
 	}
+}
+
+// hasMemory reports whether any sample of t has B/op or allocs/op.
+func (t *table) hasMemory() bool {
+	for _, s := range t.samples {
+		for _, x := range s {
+			if x.bytes > 0 || x.allocs > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // throughput reports whether t holds throughputs (req/s) rather than times.
