@@ -151,7 +151,7 @@ func print(w io.Writer, fam string, t *table, floors []string) {
 		printThroughput(w, fam, t, floors)
 		return
 	}
-	ref := t.floor("", floors)
+	ref := t.floor("", floors) + " of"
 	if len(t.groups) > 1 && len(floors) > 1 {
 		ref = "the first of " + strings.Join(floors, ", ") + " in"
 	}
