@@ -29,10 +29,11 @@ impls=(floor authgate authgate_cached golangjwt keyfunc gooidc_static jwx)
 	echo "cpus: $(nproc) ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //'))"
 	echo "loadavg: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
 	echo "args: COUNT=$COUNT BENCHTIME=$BENCHTIME"
-	go list -m all | grep -E 'golang-jwt|keyfunc|jwkset|go-oidc|go-jose|lestrrat-go/jwx' | sed 's/^/module: /'
+	GOWORK=off go list -m all | grep -E 'golang-jwt|keyfunc|jwkset|go-oidc|go-jose|lestrrat-go/jwx' | sed 's/^/module: /'
 } | tee "$OUT/env.txt"
 
-go test -c -o "$OUT/bench.test" .
+# GOWORK=off: the versions bench/go.mod pins, whatever the workspace requires.
+GOWORK=off go test -c -o "$OUT/bench.test" .
 echo "== sanity tests"
 "$OUT/bench.test" -test.run 'TestVerifiers' -test.count 1
 
