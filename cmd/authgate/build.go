@@ -14,6 +14,7 @@ import (
 	"github.com/authgate/authgate/apikey"
 	"github.com/authgate/authgate/apikey/sqlstore"
 	"github.com/authgate/authgate/chain"
+	"github.com/authgate/authgate/redis/denylist"
 )
 
 // gateway is what a configuration builds: one authenticator per provider,
@@ -27,7 +28,10 @@ type gateway struct {
 	// methodRules is set when a rule names methods: then the original
 	// method must be forwarded explicitly.
 	methodRules bool
-	closers     []func() error
+	// deny is the deny-list guarding every provider, when configured:
+	// readiness requires it to be current.
+	deny    *denylist.List
+	closers []func() error
 }
 
 // provider is one built provider.
@@ -39,6 +43,9 @@ type provider struct {
 	store *sqlstore.Store
 	// prefetch warms a remote provider's keys, if it has any.
 	prefetch func(context.Context) error
+	// ready reports without I/O whether the provider holds usable keys
+	// (and documents): nil when readiness needs no prefetch.
+	ready func() error
 }
 
 // buildOptions tune build.
@@ -127,6 +134,9 @@ func build(ctx context.Context, cfg *Config, o buildOptions) (_ *gateway, err er
 		return g, nil
 	}
 	o.redis.guard(g.providers)
+	if o.redis != nil {
+		g.deny = o.redis.deny
+	}
 	members := make([]*provider, 0, len(cfg.Chain))
 	for _, name := range cfg.Chain {
 		members = append(members, g.byName[name])

@@ -15,12 +15,14 @@ import (
 	"github.com/authgate/authgate/apikey"
 	"github.com/authgate/authgate/apikey/sqlstore"
 	"github.com/authgate/authgate/providers"
+	"github.com/authgate/authgate/redis/denylist"
 )
 
-// Readiness probing. The toolkit has no call that tells, without a fetch,
-// whether a key set holds usable keys, so readiness runs a bounded probe
-// per chained provider and caches its answer: a key set's Prefetch (one
-// fetch), a store's lookup of a digest no key has (one query).
+// Readiness probing: a bounded probe per chained provider, its answer
+// cached. A key set is asked whether it holds usable keys (Ready, no I/O)
+// and fetched (Prefetch) only when it does not; a store looks up a digest
+// no key has (one query); the deny-list, when configured, must be
+// confirmed current.
 const (
 	// probeTimeout bounds one probe.
 	probeTimeout = 5 * time.Second
@@ -33,6 +35,8 @@ const (
 	// is kept: a key fetch per minute at most, a store query every 5 s.
 	keysRecheck  = time.Minute
 	storeRecheck = 5 * time.Second
+	// denyListRecheck: the deny-list's freshness is read from memory.
+	denyListRecheck = time.Second
 )
 
 // probe is the cached readiness of one provider.
@@ -71,12 +75,37 @@ func newReadiness(g *gateway, logger *slog.Logger) *readiness {
 		}
 		switch {
 		case p.prefetch != nil:
-			r.probes = append(r.probes, &probe{name: name, check: p.prefetch, every: keysRecheck, usable: cmpOr(p.cfg.Fetch.MaxKeyAge, providers.DefaultMaxKeyAge), startFail: "authgate: key prefetch failed"})
+			r.probes = append(r.probes, &probe{name: name, check: keysCheck(p), every: keysRecheck, usable: cmpOr(p.cfg.Fetch.MaxKeyAge, providers.DefaultMaxKeyAge), startFail: "authgate: key prefetch failed"})
 		case p.store != nil:
 			r.probes = append(r.probes, &probe{name: name, check: storeCheck(p.store), every: storeRecheck, startFail: "authgate: key store check failed"})
 		}
 	}
+	if g.deny != nil {
+		r.probes = append(r.probes, &probe{name: "deny-list", check: denyListCheck(g.deny), every: denyListRecheck, startFail: "authgate: deny-list not loaded"})
+	}
 	return r
+}
+
+// keysCheck asks the provider whether it holds usable keys (no I/O), and
+// fetches them only when it does not.
+func keysCheck(p *provider) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if p.ready != nil && p.ready() == nil {
+			return nil
+		}
+		return p.prefetch(ctx)
+	}
+}
+
+// denyListCheck is ready while the deny-list's copy is confirmed current
+// (within its grace): past it, guarded requests answer 503.
+func denyListCheck(l *denylist.List) func(context.Context) error {
+	return func(context.Context) error {
+		if l.Fresh() {
+			return nil
+		}
+		return fmt.Errorf("%w: the deny-list is not confirmed current", authgate.ErrUnavailable)
+	}
 }
 
 func cmpOr(d, def time.Duration) time.Duration {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -91,6 +92,58 @@ providers:
 		t.Errorf("a token of the failing issuer = %d, want 200", code)
 	}
 	live()
+}
+
+// TestReadyAsksBeforeFetching: once a provider holds usable keys, a
+// readiness recheck asks it (providers' Ready, no I/O) instead of fetching
+// its keys again; without usable keys the recheck fetches.
+func TestReadyAsksBeforeFetching(t *testing.T) {
+	idp := authtest.NewIssuer(t, authtest.WithAudience(testAudience))
+	gf := newGateway(t, fmt.Sprintf(`providers:
+  - {name: corp, type: oidc, issuer: %q, audience: %s}
+`, idp.Issuer(), testAudience))
+	if code, body := get(t, gf.srv.URL+"/readyz"); code != 200 {
+		t.Fatalf("/readyz = %d %q, want 200", code, body)
+	}
+	fetches := idp.JWKSRequests()
+	rd := gf.srv.Config.Handler.(*handler).cur.Load().ready
+	for i := range 5 {
+		// Each check comes after the last answer's keysRecheck: a probe
+		// reruns every time.
+		later := time.Now().Add(time.Duration(i+1) * keysRecheck)
+		rd.now = func() time.Time { return later }
+		if code, body := get(t, gf.srv.URL+"/readyz"); code != 200 {
+			t.Fatalf("/readyz #%d = %d %q, want 200", i+1, code, body)
+		}
+	}
+	if n := idp.JWKSRequests() - fetches; n != 0 {
+		t.Fatalf("%d key fetches for 5 readiness rechecks with usable keys held, want 0", n)
+	}
+}
+
+// TestReadyDenyList: with a deny-list that cannot be confirmed current
+// (its Redis out of reach), every guarded request would be 503, so the
+// pod is not ready and /readyz names the deny-list.
+func TestReadyDenyList(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	f := newFixture(t)
+	path := f.write("authgate.yaml", fmt.Sprintf(`listen: 127.0.0.1:0
+providers:
+  - {name: local, type: static, keys: keys/jwks.json, algorithms: [RS256], issuer: %s, audience: %s}
+redis: {address: %q, deny_list: {heartbeat: 100ms, grace: 1s}}
+`, testIssuer, testAudience, addr))
+	base := startServe(t, f, path)
+	if code, body := get(t, base+"/readyz"); code != 503 || body != "not ready: deny-list (unavailable)\n" {
+		t.Fatalf("/readyz = %d %q with the deny-list's Redis down, want 503 naming the deny-list", code, body)
+	}
+	if code, _ := get(t, base+"/livez"); code != 200 {
+		t.Errorf("/livez = %d, want 200", code)
+	}
 }
 
 // startServe runs the serve command on path until the end of the test and

@@ -120,6 +120,9 @@ func (k kind[T]) entry() providerType {
 		out := &provider{cfg: p, auth: a}
 		if k.fetch {
 			out.prefetch = a.Prefetch
+			if r, ok := a.(interface{ Ready() error }); ok {
+				out.ready = r.Ready
+			}
 		}
 		return out, "", nil
 	}
