@@ -40,20 +40,37 @@ type Key struct {
 }
 
 type hmacSecret struct {
-	key   []byte
-	pools sync.Map // crypto.Hash → *sync.Pool of keyed hash.Hash
+	key []byte
+	// pools hold keyed hash.Hash states for SHA-256, SHA-384 and SHA-512
+	// (hmacHashes order), so a check costs no key schedule.
+	pools [3]sync.Pool
 }
 
-func (s *hmacSecret) pool(h crypto.Hash) *sync.Pool {
-	if p, ok := s.pools.Load(h); ok {
-		return p.(*sync.Pool)
+// hmacHashes are the hashes of HS256, HS384 and HS512, in pools order.
+var hmacHashes = [3]crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512}
+
+func newHMACSecret(key []byte) *hmacSecret {
+	s := &hmacSecret{key: key}
+	for i, h := range hmacHashes {
+		s.pools[i].New = func() any { return hmac.New(h.New, s.key) }
 	}
-	p, _ := s.pools.LoadOrStore(h, &sync.Pool{New: func() any { return hmac.New(h.New, s.key) }})
-	return p.(*sync.Pool)
+	return s
 }
 
 func (s *hmacSecret) sum(h crypto.Hash, input []byte, out []byte) []byte {
-	p := s.pool(h)
+	var p *sync.Pool
+	switch h {
+	case crypto.SHA256:
+		p = &s.pools[0]
+	case crypto.SHA384:
+		p = &s.pools[1]
+	case crypto.SHA512:
+		p = &s.pools[2]
+	default:
+		m := hmac.New(h.New, s.key)
+		m.Write(input)
+		return m.Sum(out)
+	}
 	m := p.Get().(hash.Hash)
 	m.Reset()
 	m.Write(input)
@@ -66,7 +83,7 @@ func (s *hmacSecret) sum(h crypto.Hash, input []byte, out []byte) []byte {
 // secret. Its length is checked against the algorithm it is bound to (at
 // least 32, 48 or 64 bytes, RFC 7518 §3.2) by BindKeys.
 func SecretKey(secret []byte) Key {
-	return Key{secret: &hmacSecret{key: slices.Clone(secret)}}
+	return Key{secret: newHMACSecret(slices.Clone(secret))}
 }
 
 // PublicKey returns a Key for an *rsa.PublicKey, *ecdsa.PublicKey or

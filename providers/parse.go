@@ -308,7 +308,7 @@ func parseJWK(obj map[string]any, allowSecret bool) (Key, error) {
 		if err != nil {
 			return Key{}, err
 		}
-		k.secret = &hmacSecret{key: secret}
+		k.secret = newHMACSecret(secret)
 	default:
 		return Key{}, fmt.Errorf("unsupported kty %q", kty)
 	}
