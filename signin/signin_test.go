@@ -59,6 +59,7 @@ func TestSignInIssuerShapes(t *testing.T) {
 		{"keycloak realm", "/realms/demo"},
 		{"okta authorization server", "/oauth2/default"},
 		{"entra tenant", "/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"},
+		{"cognito user pool", "/eu-west-1_AbCdEfGhI"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newClock()
