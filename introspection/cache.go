@@ -2,10 +2,11 @@ package introspection
 
 import (
 	"crypto/sha256"
-	"maps"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/providers"
 )
 
@@ -22,7 +23,7 @@ type cache struct {
 }
 
 type entry struct {
-	token   *providers.Token // never handed out: callers get deep copies
+	token   *providers.Token // never handed out: callers get copies (see share)
 	expires time.Time
 }
 
@@ -30,7 +31,7 @@ func newCache(size int, ttl time.Duration) *cache {
 	return &cache{ttl: ttl, size: size, entries: make(map[[sha256.Size]byte]entry, min(size, 1024))}
 }
 
-// get returns a copy of the cached answer, if one is cached and still
+// get returns the cached answer (see share), if one is cached and still
 // fresh at now.
 func (c *cache) get(key [sha256.Size]byte, now time.Time) (*providers.Token, bool) {
 	c.mu.RLock()
@@ -47,7 +48,7 @@ func (c *cache) get(key [sha256.Size]byte, now time.Time) (*providers.Token, boo
 		c.mu.Unlock()
 		return nil, false
 	}
-	return clone(e.token), true
+	return share(e.token), true
 }
 
 // put remembers t until the earlier of exp and now+TTL. A full cache drops
@@ -85,31 +86,20 @@ func (c *cache) len() int {
 	return len(c.entries)
 }
 
-// clone returns a deep copy of t, so no request can change what another
-// (or the cache) sees.
+// clone returns a deep copy of t for the cache: the caller keeps t.
 func clone(t *providers.Token) *providers.Token {
 	cp := *t
-	cp.Claims, _ = cloneValue(t.Claims).(map[string]any)
-	if t.Audience != nil {
-		cp.Audience = append([]string(nil), t.Audience...)
-	}
+	cp.Claims = authgate.NewObject(t.Claims).Map()
+	cp.Audience = slices.Clone(t.Audience)
 	return &cp
 }
 
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := maps.Clone(x)
-		for k, e := range out {
-			out[k] = cloneValue(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v // strings, numbers, booleans and nil are immutable
+// share returns what a hit hands out: the cached token's claims, which are
+// read-only (a Token's Claims are never modified, and a principal reads
+// them through an authgate.Object), with a struct and an audience of the
+// caller's own, since a principal's Audience is the token's list.
+func share(t *providers.Token) *providers.Token {
+	cp := *t
+	cp.Audience = slices.Clone(t.Audience)
+	return &cp
 }

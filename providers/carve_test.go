@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authgate/authgate"
 )
@@ -99,8 +100,19 @@ func TestAudienceStorage(t *testing.T) {
 // and shares the read-only Claims and Header.
 func TestCopyPrincipalShares(t *testing.T) {
 	claims := map[string]any{"aud": []any{"api", "other"}, "sub": "u", "exp": 1.0, "scope": "openid email"}
-	template := &authgate.Principal{Audience: []string{"api", "other"}, Scopes: []string{"openid", "email"},
-		Claims: authgate.AdoptObject(claims), Header: authgate.NewObject(map[string]any{"alg": "HS256", "kid": "k1", "typ": "JWT"})}
+	template := &authgate.Principal{Provider: "static", Method: "jwt", Subject: "u", Issuer: "https://i.test/",
+		Audience: []string{"api", "other"}, Email: "u@example.test", Name: "U", Tenant: "t",
+		Roles: []string{"admin"}, Scopes: []string{"openid", "email"}, Permissions: []string{"p"},
+		Claims: authgate.AdoptObject(claims), Header: authgate.NewObject(map[string]any{"alg": "HS256", "kid": "k1", "typ": "JWT"}),
+		CredentialID: "c", TokenID: "j", ExpiresAt: time.Unix(2, 0), IssuedAt: time.Unix(1, 0)}
+	// Every field but User (a template has none) is set, so a field added
+	// to Principal and forgotten by copyPrincipal fails here.
+	fields := reflect.ValueOf(template).Elem()
+	for i := range fields.NumField() {
+		if name := fields.Type().Field(i).Name; name != "User" && fields.Field(i).IsZero() {
+			t.Fatalf("the template leaves Principal.%s zero: set it", name)
+		}
+	}
 	p := copyPrincipal(template)
 	if !reflect.DeepEqual(p, template) {
 		t.Fatalf("copyPrincipal = %+v, want %+v", p, template)
