@@ -2,6 +2,7 @@ package authgate_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -143,4 +144,19 @@ func TestObjectJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`[1]`), &back); err == nil {
 		t.Error("an array decoded into an Object")
 	}
+}
+
+// A principal's claims are read-only: what they hand out is the caller's
+// to change, and never reaches the principal or another request.
+func ExampleObject() {
+	p := &authgate.Principal{Claims: authgate.NewObject(map[string]any{
+		"email":        "ada@example.com",
+		"realm_access": map[string]any{"roles": []any{"editor"}},
+	})}
+	email, _ := p.Claims.GetString("email")
+	roles, _ := p.Claim("realm_access.roles")
+	roles.([]any)[0] = "admin" // a copy: the principal keeps "editor"
+	again, _ := p.Claim("realm_access.roles")
+	fmt.Println(email, again)
+	// Output: ada@example.com [editor]
 }
