@@ -4,7 +4,20 @@ import (
 	"encoding/json"
 	"iter"
 	"maps"
+	"reflect"
+	"sync"
+	"sync/atomic"
+
+	"github.com/authgate/authgate/internal/objectview"
 )
+
+func init() {
+	objectview.Same = func(a, b any) bool {
+		x, ok1 := a.(Object)
+		y, ok2 := b.(Object)
+		return ok1 && ok2 && x.same(y)
+	}
+}
 
 // Object is a read-only JSON object: a token's verified claims or its
 // protected header (Principal.Claims, Principal.Header). JSON numbers are
@@ -19,7 +32,74 @@ import (
 // Copying an Object copies a reference, not the members.
 //
 // The zero Object is empty.
-type Object struct{ m map[string]any }
+type Object struct {
+	m    map[string]any
+	lazy *LazyObject // when set, the members are lazy's, decoded on first use
+}
+
+// LazyObject holds the members of an Object in their encoded form and
+// decodes them on first use, then keeps them: a cache that holds many
+// objects, few of which are ever read, keeps only the encoded bytes of the
+// others. Set it up once with Init before handing out Object; a
+// LazyObject must not be copied after that.
+type LazyObject struct {
+	decoded atomic.Bool
+	mu      sync.Mutex
+	raw     string
+	decode  func(string) map[string]any
+	m       map[string]any
+}
+
+// Init sets the encoded members and the function that decodes them. decode
+// must return the same members every time for raw, and a map nobody else
+// holds (nil for none); it runs at most once, on the first read of any
+// Object of l.
+func (l *LazyObject) Init(raw string, decode func(string) map[string]any) {
+	l.raw, l.decode = raw, decode
+}
+
+// Object returns the read-only Object whose members l holds.
+func (l *LazyObject) Object() Object { return Object{lazy: l} }
+
+// Members returns the decoded members, decoding them on the first call
+// of Members or of any read of l's Objects. The map is l's own: read it,
+// never write it.
+func (l *LazyObject) Members() map[string]any { return l.members() }
+
+func (l *LazyObject) members() map[string]any {
+	if l.decoded.Load() {
+		return l.m
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.decoded.Load() {
+		if l.decode != nil {
+			l.m = l.decode(l.raw)
+		}
+		l.decoded.Store(true)
+	}
+	return l.m
+}
+
+// same reports whether o and p read the same members: the same lazily
+// decoded object, or the same map (two empty Objects are the same).
+func (o Object) same(p Object) bool {
+	if o.lazy != nil || p.lazy != nil {
+		return o.lazy == p.lazy
+	}
+	if len(o.m) == 0 || len(p.m) == 0 {
+		return len(o.m) == len(p.m)
+	}
+	return reflect.ValueOf(o.m).UnsafePointer() == reflect.ValueOf(p.m).UnsafePointer()
+}
+
+// members returns the object's members: read them, never write them.
+func (o Object) members() map[string]any {
+	if o.lazy != nil {
+		return o.lazy.members()
+	}
+	return o.m
+}
 
 // NewObject returns an Object holding a deep copy of m.
 func NewObject(m map[string]any) Object {
@@ -38,20 +118,20 @@ func AdoptObject(m map[string]any) Object { return Object{m: m} }
 // Get returns the member name and whether it exists. An object or array
 // is returned as a deep copy.
 func (o Object) Get(name string) (any, bool) {
-	v, ok := o.m[name]
+	v, ok := o.members()[name]
 	return copyValue(v), ok
 }
 
 // GetString returns the member name if it is a string, and whether it
 // is one.
 func (o Object) GetString(name string) (string, bool) {
-	s, ok := o.m[name].(string)
+	s, ok := o.members()[name].(string)
 	return s, ok
 }
 
 // Has reports whether the member name exists.
 func (o Object) Has(name string) bool {
-	_, ok := o.m[name]
+	_, ok := o.members()[name]
 	return ok
 }
 
@@ -59,22 +139,29 @@ func (o Object) Has(name string) bool {
 // the member b of the object a; a path with a "/" is one member name),
 // and whether it exists. An object or array is returned as a deep copy.
 func (o Object) Lookup(path string) (any, bool) {
-	v, ok := LookupClaim(o.m, path)
+	v, ok := LookupClaim(o.members(), path)
 	return copyValue(v), ok
 }
 
+// Equal reports whether o and p hold the same members, compared deeply
+// (reflect.DeepEqual of their maps); how each holds them does not matter.
+// go-cmp uses it to compare Objects.
+func (o Object) Equal(p Object) bool {
+	return o.same(p) || reflect.DeepEqual(o.members(), p.members()) || (o.Len() == 0 && p.Len() == 0)
+}
+
 // Len returns the number of members.
-func (o Object) Len() int { return len(o.m) }
+func (o Object) Len() int { return len(o.members()) }
 
 // IsZero reports whether the object has no members (JSON encoding leaves
 // such an Object out of a Principal).
-func (o Object) IsZero() bool { return len(o.m) == 0 }
+func (o Object) IsZero() bool { return len(o.members()) == 0 }
 
 // All returns the members in no particular order, objects and arrays as
 // deep copies.
 func (o Object) All() iter.Seq2[string, any] {
 	return func(yield func(string, any) bool) {
-		for k, v := range o.m {
+		for k, v := range o.members() {
 			if !yield(k, copyValue(v)) {
 				return
 			}
@@ -85,18 +172,19 @@ func (o Object) All() iter.Seq2[string, any] {
 // Map returns a deep copy of the members as a map (nil for an empty
 // Object), for code that wants to change or keep them.
 func (o Object) Map() map[string]any {
-	if len(o.m) == 0 {
+	if len(o.members()) == 0 {
 		return nil
 	}
-	return copyObject(o.m)
+	return copyObject(o.members())
 }
 
 // MarshalJSON encodes the members as a JSON object ({} when empty).
 func (o Object) MarshalJSON() ([]byte, error) {
-	if o.m == nil {
+	m := o.members()
+	if m == nil {
 		return []byte("{}"), nil
 	}
-	return json.Marshal(o.m)
+	return json.Marshal(m)
 }
 
 // UnmarshalJSON decodes a JSON object (or null, into the empty Object).
@@ -105,7 +193,7 @@ func (o *Object) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	o.m = m
+	*o = Object{m: m}
 	return nil
 }
 

@@ -71,52 +71,72 @@ func (a *TokenAuthenticator) Authenticate(r *http.Request) (*authgate.Principal,
 // (fields, list elements, claims at any depth) without any other request
 // seeing it.
 func (a *TokenAuthenticator) Verify(ctx context.Context, token string) (*authgate.Principal, error) {
-	t, e, err := a.verifyToken(ctx, token)
-	if err != nil {
+	t, p, e, err := a.verifyToken(ctx, token)
+	switch {
+	case err != nil:
 		return nil, err
+	case p != nil:
+		return p, nil
+	case e != nil:
+		if p, ok := e.principal(a); ok {
+			return p, nil
+		}
+		if t, err = a.verifier.verify(ctx, token); err != nil {
+			return nil, err
+		}
 	}
-	if e == nil {
-		return a.Principal(t), nil
-	}
-	return copyPrincipal(e.template(a)), nil
+	return a.Principal(t), nil
 }
 
 // VerifyToken is Verify without the mapping: it returns the verified token.
 // The token may be shared with the verified-token cache: read it, never
 // modify it.
 func (a *TokenAuthenticator) VerifyToken(ctx context.Context, token string) (*Token, error) {
-	t, _, err := a.verifyToken(ctx, token)
-	return t, err
+	t, _, e, err := a.verifyToken(ctx, token)
+	if err != nil || t != nil {
+		return t, err
+	}
+	if t, ok := e.token(); ok {
+		return t, nil
+	}
+	return a.verifier.verify(ctx, token)
 }
 
-// verifyToken is VerifyToken that also returns the token's cache entry
-// (nil when the token is not cached).
-func (a *TokenAuthenticator) verifyToken(ctx context.Context, token string) (*Token, *cacheEntry, error) {
-	var t *Token
-	var e *cacheEntry
-	var err error
+// verifyToken verifies token and runs the provider's Check. On a cache hit
+// it returns the entry, and the token only when Check needed it; on a miss
+// the token, and the principal when it was built for the cache.
+func (a *TokenAuthenticator) verifyToken(ctx context.Context, token string) (t *Token, p *authgate.Principal, e *cacheEntry, err error) {
 	if a.unsigned {
 		t, err = a.verifier.InsecureVerifyUnsigned(token)
 	} else {
-		t, e, err = a.verifier.verifyCached(ctx, token)
+		t, p, e, err = a.verifier.verifyCached(ctx, token, a)
 	}
 	if err != nil {
 		if len(a.refuse) > 0 && authgate.IsNotMine(err) {
 			if iss, ok := PeekIssuer(token); ok && slices.Contains(a.refuse, iss) {
-				return nil, nil, &authgate.Error{Provider: a.mapping.Provider, Kind: authgate.ErrInvalidIssuer, Err: a.reason}
+				return nil, nil, nil, &authgate.Error{Provider: a.mapping.Provider, Kind: authgate.ErrInvalidIssuer, Err: a.reason}
 			}
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// The provider's Check runs on every request, cache hits included:
 	// its answer (revocation, tokens-not-before) can change while the
 	// token is valid.
 	if a.check != nil {
+		if t == nil {
+			var ok bool
+			if t, ok = e.token(); !ok {
+				if t, err = a.verifier.verify(ctx, token); err != nil {
+					return nil, nil, nil, err
+				}
+				e = nil
+			}
+		}
 		if err := a.check(ctx, t); err != nil {
-			return nil, nil, a.rejection(err)
+			return nil, nil, nil, a.rejection(err)
 		}
 	}
-	return t, e, nil
+	return t, p, e, nil
 }
 
 // Principal maps a verified token to the principal this provider hands

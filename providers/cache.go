@@ -5,7 +5,6 @@ import (
 	"maps"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 	"weak"
 
@@ -20,9 +19,10 @@ const (
 	// MaxCacheTTL is the longest CacheTTL a verifier accepts.
 	MaxCacheTTL = 5 * time.Minute
 	// MaxCacheSize is the largest CacheSize a verifier accepts: 2^20
-	// (1,048,576) entries. An entry holds the token's bytes and its decoded
-	// claims, about 2–3 KB for a typical RS256 access token (see
-	// docs/BENCHMARKS.md), so the largest cache stays within a few GB.
+	// (1,048,576) entries. An entry holds the token's signature segment,
+	// its decoded claims' JSON and its packed principal, about 0.9 KB for a
+	// typical 800-byte RS256 access token (see docs/BENCHMARKS.md), so the
+	// largest cache stays within about 1 GB.
 	MaxCacheSize = 1 << 20
 )
 
@@ -53,10 +53,12 @@ const (
 // earlier of the token's expiry (with the leeway) and the TTL; at most size
 // entries are kept. Only verified tokens are stored, never failures.
 //
-// What an entry holds is never modified after it is stored: the verified
-// Token (read-only, shared with every hit) and, per TokenAuthenticator, the
-// principal built from it (never handed out: each hit gets a copy, see
-// copyPrincipal).
+// What an entry holds is never modified after it is stored (see
+// cacheEntry): the claims' JSON, the signature segment and the principal
+// of the authenticator that verified the token, packed into one byte
+// string, and a shared protected header. A hit unpacks a new principal
+// from it (the request's own); the claims are decoded on their first read
+// and then shared, read-only, by every hit.
 //
 // Expired entries are removed by a background sweeper, started by the
 // first insertion; it holds only a weak pointer to the cache and ends when
@@ -73,23 +75,6 @@ type tokenCache struct {
 
 	start   sync.Once
 	stopped chan struct{} // closed when the sweeper ends (tests)
-}
-
-// cacheEntry is one verified token. Only principal changes after the
-// entry is stored, atomically, from nil to the template of the first
-// authenticator that asks.
-type cacheEntry struct {
-	token     string // the exact bytes that verified
-	tok       *Token // read-only
-	expires   int64  // Unix nanoseconds; the entry is stale from then on
-	principal atomic.Pointer[principalTemplate]
-}
-
-// principalTemplate is the principal one authenticator maps a cached token
-// to. p is never handed out and never modified.
-type principalTemplate struct {
-	owner *TokenAuthenticator
-	p     *authgate.Principal
 }
 
 func newTokenCache(size int, ttl time.Duration) *tokenCache {
@@ -115,7 +100,7 @@ func (c *tokenCache) get(key uint64, token string, now time.Time) (*cacheEntry, 
 	c.mu.RLock()
 	e, ok := c.entries[key]
 	c.mu.RUnlock()
-	if !ok || e.token != token {
+	if !ok || !e.matches(token) {
 		return nil, false
 	}
 	if now.UnixNano() >= e.expires {
@@ -129,12 +114,14 @@ func (c *tokenCache) get(key uint64, token string, now time.Time) (*cacheEntry, 
 	return e, true
 }
 
-// put remembers t, verified from token, until the earlier of expires and
-// now+TTL, and returns its entry (nil when it is already stale). t must
-// never be modified afterwards. A full cache drops its expired entries,
-// then arbitrary ones down to 7/8 of its size, so the scan happens at most
-// once every size/8 insertions. clock is the verifier's, for the sweeper.
-func (c *tokenCache) put(key uint64, token string, t *Token, now, expires time.Time, clock func() time.Time) *cacheEntry {
+// put remembers token, which verified as t with the protected header
+// head, until the earlier of expires and now+TTL, with the principal p
+// that owner maps it to (both nil for none), and returns its entry (nil
+// when it is already stale). t must never be modified afterwards. A full
+// cache drops its expired entries, then arbitrary ones down to 7/8 of its
+// size, so the scan happens at most once every size/8 insertions. clock is
+// the verifier's, for the sweeper.
+func (c *tokenCache) put(key uint64, token string, t *Token, head *headerEntry, owner *TokenAuthenticator, p *authgate.Principal, now, expires time.Time, clock func() time.Time) *cacheEntry {
 	if limit := now.Add(c.ttl); limit.Before(expires) {
 		expires = limit
 	}
@@ -142,9 +129,12 @@ func (c *tokenCache) put(key uint64, token string, t *Token, now, expires time.T
 		return nil
 	}
 	c.start.Do(func() { startSweeper(c, clock) })
-	// The token is copied: the caller's string may be part of a larger
-	// one (a header with other credentials) that the cache must not keep.
-	e := &cacheEntry{token: string([]byte(token)), tok: t, expires: expires.UnixNano()}
+	// The entry keeps none of the caller's string, which may be part of a
+	// larger one (a header with other credentials).
+	e := newCacheEntry(token, t, head, owner, p, expires.UnixNano())
+	if e == nil {
+		return nil
+	}
 	nowNano := now.UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -233,19 +223,6 @@ func (c *tokenCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.entries)
-}
-
-// template returns the principal a maps the entry's token to, building
-// and remembering it on first use. An entry holds the template of one
-// authenticator (the first to ask): another authenticator sharing the
-// verifier builds its own each time.
-func (e *cacheEntry) template(a *TokenAuthenticator) *authgate.Principal {
-	if pt := e.principal.Load(); pt != nil && pt.owner == a {
-		return pt.p
-	}
-	p := a.Principal(e.tok)
-	e.principal.CompareAndSwap(nil, &principalTemplate{owner: a, p: p})
-	return p
 }
 
 // copyPrincipal returns a copy of the template p that shares nothing

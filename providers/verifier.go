@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/authgate/authgate"
@@ -120,14 +121,18 @@ var errForeignIssuer = errors.New("token issuer is not the configured issuer")
 //  6. claims: exp (required), nbf, iat, aud, sub, the claim rules and
 //     Validate.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
-	t, e, err := v.verifyCached(ctx, token)
+	t, _, e, err := v.verifyCached(ctx, token, nil)
 	switch {
 	case err != nil:
 		return nil, err
-	case e != nil:
-		// The cached token is shared by every hit: a caller of Verify may
-		// modify what it gets, so it gets a deep copy.
-		return t.clone(), nil
+	case t == nil:
+		// A cache hit: the entry is shared by every hit, and a caller of
+		// Verify may modify what it gets, so it gets a token of its own,
+		// decoded again from the entry.
+		if t, ok := e.freshToken(); ok {
+			return t, nil
+		}
+		return v.verify(ctx, token)
 	}
 	// The header may be the one every token of this protected header
 	// shares (headerCache).
@@ -135,31 +140,40 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 	return t, nil
 }
 
-// verifyCached is Verify without the copy: with a cache, the token it
-// returns with a non-nil entry is the cached one, shared by every hit, and
-// must never be modified. Without a cache (or for a token over the size
-// cap, which verify refuses) the entry is nil and the token is the
-// caller's own.
-func (v *Verifier) verifyCached(ctx context.Context, token string) (*Token, *cacheEntry, error) {
+// verifyCached is Verify without the copy. On a cache hit it returns only
+// the entry (a nil token and principal): the entry is shared by every hit
+// and must never be modified. Otherwise the token is the caller's own,
+// verified now, with its entry when it was cached; with a non-nil a, p is
+// the principal a maps the token to (the caller's own too), which the
+// entry keeps packed for a's later hits.
+func (v *Verifier) verifyCached(ctx context.Context, token string, a *TokenAuthenticator) (t *Token, p *authgate.Principal, e *cacheEntry, err error) {
 	if v.cache == nil || len(token) > v.maxSize {
 		t, err := v.verify(ctx, token)
-		return t, nil, err
+		return t, nil, nil, err
 	}
 	key := v.cache.key(token)
 	now := v.now()
 	if e, ok := v.cache.get(key, token, now); ok {
 		v.observeCache(ctx, authgate.OutcomeHit)
-		return e.tok, e, nil
+		return nil, nil, e, nil
 	}
-	t, err := v.verify(ctx, token)
+	t, err = v.verify(ctx, token)
 	if err != nil {
-		return nil, nil, err // failures are never cached, nor counted as misses
+		return nil, nil, nil, err // failures are never cached, nor counted as misses
 	}
 	v.observeCache(ctx, authgate.OutcomeMiss)
-	if e := v.cache.put(key, token, t, now, t.ExpiresAt.Add(v.leeway), v.now); e != nil {
-		return t, e, nil
+	if a != nil {
+		p = a.Principal(t)
 	}
-	return t, nil, nil
+	h := token[:strings.IndexByte(token, '.')]
+	head := v.headers.lookup(h)
+	if head == nil {
+		// A header the verifier does not remember (more distinct headers
+		// than it keeps): the entry keeps one of its own.
+		head = &headerEntry{segment: strings.Clone(h), header: t.Header, algorithm: t.Algorithm, kid: t.KeyID, ty: t.Type}
+	}
+	e = v.cache.put(key, token, t, head, a, p, now, t.ExpiresAt.Add(v.leeway), v.now)
+	return t, p, e, nil
 }
 
 func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
