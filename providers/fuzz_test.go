@@ -405,3 +405,49 @@ func TestBitFlips(t *testing.T) {
 	}
 	t.Logf("random flips per algorithm: %v; plus %d exhaustive flips of segment-final characters", perAlg, exhaustive)
 }
+
+// b64TokenReference is RFC 6750's b64token, byte by byte, as validB64Token
+// must decide it: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" )
+// *"=".
+func b64TokenReference(s string) bool {
+	i := 0
+	for i < len(s) && strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/", s[i]) >= 0 {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(s) && s[i] == '=' {
+		i++
+	}
+	return i == len(s)
+}
+
+// FuzzValidB64Token: validB64Token decides exactly as the byte-by-byte
+// reference.
+func FuzzValidB64Token(f *testing.F) {
+	for _, s := range []string{"", "=", "a", "a=", "a==", "a=b", "abcdefgh", "abcdefgh=", "abcdefg=h", "abcdefghijklmnop~+/.-_", "a b", "abcdefghi\x00", "ab\xffcdefgh"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validB64Token(s), b64TokenReference(s); got != want {
+			t.Fatalf("validB64Token(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+// TestValidB64TokenEveryByte: each byte value at every position of a
+// 17-byte token (both the eight-byte rounds and the tail) is decided as
+// the reference decides it.
+func TestValidB64TokenEveryByte(t *testing.T) {
+	base := []byte("abcdefghijklmnopq")
+	for pos := range base {
+		for c := range 256 {
+			b := append([]byte(nil), base...)
+			b[pos] = byte(c)
+			if got, want := validB64Token(string(b)), b64TokenReference(string(b)); got != want {
+				t.Fatalf("validB64Token(%q) = %v, want %v", b, got, want)
+			}
+		}
+	}
+}
