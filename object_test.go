@@ -21,7 +21,41 @@ func claimsFixture() map[string]any {
 // TestObjectReadOnly: nothing a caller does with what an Object hands out
 // changes the Object, whichever accessor it used.
 func TestObjectReadOnly(t *testing.T) {
-	o := authgate.NewObject(claimsFixture())
+	t.Run("map", func(t *testing.T) { testObjectReadOnly(t, authgate.NewObject(claimsFixture())) })
+	t.Run("lazy", func(t *testing.T) { testObjectReadOnly(t, lazyFixture()) })
+}
+
+// lazyFixture is claimsFixture held by a LazyObject, as JSON.
+func lazyFixture() authgate.Object {
+	raw, err := json.Marshal(claimsFixture())
+	if err != nil {
+		panic(err)
+	}
+	l := new(authgate.LazyObject)
+	l.Init(string(raw), func(raw string) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			panic(err)
+		}
+		return m
+	})
+	return l.Object()
+}
+
+// TestObjectEqual: Equal compares members, however they are held.
+func TestObjectEqual(t *testing.T) {
+	m, lazy := authgate.NewObject(claimsFixture()), lazyFixture()
+	if !m.Equal(lazy) || !lazy.Equal(m) || !lazy.Equal(lazy) || !(authgate.Object{}).Equal(authgate.NewObject(map[string]any{})) {
+		t.Fatal("equal objects are not Equal")
+	}
+	other := claimsFixture()
+	other["sub"] = "someone else"
+	if m.Equal(authgate.NewObject(other)) || lazy.Equal(authgate.NewObject(other)) || lazy.Equal(authgate.Object{}) {
+		t.Fatal("different objects are Equal")
+	}
+}
+
+func testObjectReadOnly(t *testing.T, o authgate.Object) {
 	want := claimsFixture()
 	mutate := map[string]func(){
 		"Get array": func() {
@@ -159,4 +193,28 @@ func ExampleObject() {
 	again, _ := p.Claim("realm_access.roles")
 	fmt.Println(email, again)
 	// Output: ada@example.com [editor]
+}
+
+// A store of many objects, few of which are read, keeps their JSON and
+// decodes each on its first read only.
+func ExampleLazyObject() {
+	decodes := 0
+	decode := func(raw string) map[string]any {
+		decodes++
+		var m map[string]any
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			return nil
+		}
+		return m
+	}
+	var stored authgate.LazyObject
+	stored.Init(`{"sub":"42","roles":["admin"]}`, decode)
+	claims := stored.Object()
+	fmt.Println("decoded before a read:", decodes)
+	sub, _ := claims.GetString("sub")
+	roles, _ := claims.Get("roles")
+	fmt.Println(sub, roles, "decoded:", decodes)
+	// Output:
+	// decoded before a read: 0
+	// 42 [admin] decoded: 1
 }
