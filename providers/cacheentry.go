@@ -140,34 +140,44 @@ func equalEncoded(enc, raw string) bool {
 		return false
 	}
 	r, c := bytesconv.Bytes(raw), bytesconv.Bytes(enc)
-	var diff, diff2 uint64
-	// Twelve bytes a round, in two independent halves.
-	for len(r) >= 14 && len(c) >= 16 {
-		v := binary.BigEndian.Uint64(r) >> 16
-		u := binary.BigEndian.Uint64(r[6:]) >> 16
-		w := uint64(base64Pairs[v>>36]) | uint64(base64Pairs[v>>24&0xfff])<<16 |
-			uint64(base64Pairs[v>>12&0xfff])<<32 | uint64(base64Pairs[v&0xfff])<<48
-		x := uint64(base64Pairs[u>>36]) | uint64(base64Pairs[u>>24&0xfff])<<16 |
-			uint64(base64Pairs[u>>12&0xfff])<<32 | uint64(base64Pairs[u&0xfff])<<48
-		diff |= w ^ binary.LittleEndian.Uint64(c)
-		diff2 |= x ^ binary.LittleEndian.Uint64(c[8:])
-		r, c = r[12:], c[16:]
+	var d0, d1, d2 uint64
+	// Eighteen bytes a round, in three independent chains.
+	for len(r) >= 20 && len(c) >= 24 {
+		d0 |= encode6(binary.BigEndian.Uint64(r)>>16) ^ binary.LittleEndian.Uint64(c)
+		d1 |= encode6(binary.BigEndian.Uint64(r[6:])>>16) ^ binary.LittleEndian.Uint64(c[8:])
+		d2 |= encode6(binary.BigEndian.Uint64(r[12:])>>16) ^ binary.LittleEndian.Uint64(c[16:])
+		r, c = r[18:], c[24:]
 	}
 	for len(r) >= 8 && len(c) >= 8 {
-		v := binary.BigEndian.Uint64(r) >> 16 // the next six bytes
-		w := uint64(base64Pairs[v>>36]) | uint64(base64Pairs[v>>24&0xfff])<<16 |
-			uint64(base64Pairs[v>>12&0xfff])<<32 | uint64(base64Pairs[v&0xfff])<<48
-		diff |= w ^ binary.LittleEndian.Uint64(c)
+		d0 |= encode6(binary.BigEndian.Uint64(r)>>16) ^ binary.LittleEndian.Uint64(c)
 		r, c = r[6:], c[8:]
 	}
-	diff |= diff2
-	var tail [12]byte // at most 7 bytes remain: 10 characters
-	n := base64.RawURLEncoding.EncodedLen(len(r))
-	base64.RawURLEncoding.Encode(tail[:n], r)
-	for k := range min(n, len(c)) {
-		diff |= uint64(tail[k] ^ c[k])
+	// At most seven bytes remain: their encoding, three bytes (four
+	// characters) a time, then the one or two bytes left.
+	for len(r) >= 3 && len(c) >= 4 {
+		v := uint64(r[0])<<16 | uint64(r[1])<<8 | uint64(r[2])
+		w := uint64(base64Pairs[v>>12]) | uint64(base64Pairs[v&0xfff])<<16
+		d1 |= w ^ uint64(binary.LittleEndian.Uint32(c))
+		r, c = r[3:], c[4:]
 	}
-	return diff == 0
+	switch {
+	case len(r) == 2 && len(c) == 3: // 16 bits: three characters, the last with two zero bits
+		v := uint64(r[0])<<16 | uint64(r[1])<<8
+		w := uint64(base64Pairs[v>>12]) | uint64(base64Pairs[v&0xfff])<<16
+		d2 |= (w ^ (uint64(c[0]) | uint64(c[1])<<8 | uint64(c[2])<<16)) & 0xffffff
+	case len(r) == 1 && len(c) == 2: // 8 bits: two characters, the last with four zero bits
+		d2 |= (uint64(base64Pairs[uint64(r[0])<<4]) ^ (uint64(c[0]) | uint64(c[1])<<8)) & 0xffff
+	case len(r) != 0 || len(c) != 0:
+		return false
+	}
+	return d0|d1|d2 == 0
+}
+
+// encode6 returns the eight base64url characters of the 48 bits v, the
+// first in the low byte.
+func encode6(v uint64) uint64 {
+	return uint64(base64Pairs[v>>36]) | uint64(base64Pairs[v>>24&0xfff])<<16 |
+		uint64(base64Pairs[v>>12&0xfff])<<32 | uint64(base64Pairs[v&0xfff])<<48
 }
 
 // The packed principal (packPrincipal): a flags byte; the number of list
