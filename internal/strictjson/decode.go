@@ -32,6 +32,7 @@ type decoder struct {
 	strs  []string
 	nums  []float64
 	lists [][]any
+	elems []any // element storage of arrays, from an Arena only
 }
 
 // An object collects its members, and an array its elements, in a buffer
@@ -254,11 +255,23 @@ func (d *decoder) array(depth int) (any, error) {
 			d.pos++
 		case ']':
 			d.pos++
-			return d.boxList(append([]any(nil), elems...)), nil
+			return d.boxList(d.list(elems)), nil
 		default:
 			return nil, errSyntax
 		}
 	}
+}
+
+// list returns a copy of elems, capped at its length: in the free space
+// of the arena's element storage when it fits there, else in an
+// allocation of its own.
+func (d *decoder) list(elems []any) []any {
+	n := len(d.elems)
+	if len(elems) > cap(d.elems)-n {
+		return append([]any(nil), elems...)
+	}
+	d.elems = append(d.elems, elems...)
+	return d.elems[n:len(d.elems):len(d.elems)]
 }
 
 // string decodes a JSON string starting at the opening quote, and reports

@@ -37,6 +37,11 @@ func FuzzParseObject(f *testing.F) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("values of %q: ParseObject %#v, encoding/json %#v", data, got, want)
 		}
+		var arena Arena
+		inArena, err := ParseObjectIn(slices.Clone(data), &arena)
+		if err != nil || !reflect.DeepEqual(inArena, got) {
+			t.Fatalf("ParseObjectIn(%q) = %#v, %v; ParseObject gave %#v", data, inArena, err, got)
+		}
 	})
 }
 
