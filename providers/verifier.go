@@ -164,7 +164,8 @@ func (v *Verifier) verifyCached(ctx context.Context, token string) (*Token, *cac
 }
 
 func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
-	t, h, s, buf, err := v.route(token, false)
+	var reg registeredClaims
+	t, h, s, buf, err := v.routePicking(token, false, &reg)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +174,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
 	if err := v.verifySigned(ctx, t, token, h, s, buf); err != nil {
 		return nil, err
 	}
-	if err := v.checkClaims(t); err != nil {
+	if err := v.checkRegistered(t, &reg); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -187,6 +188,12 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
 // header, with scratchSize bytes to spare for the signature check. Every
 // error is ErrUnrecognizedCredential.
 func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, buf []byte, err error) {
+	return v.routePicking(token, unsigned, nil)
+}
+
+// routePicking is route that also fills reg (when not nil) with the
+// registered claims of the claim set, picked while it decodes.
+func (v *Verifier) routePicking(token string, unsigned bool, reg *registeredClaims) (t *Token, h, s string, buf []byte, err error) {
 	h, p, s, err := split(token, v.maxSize)
 	if err == nil && s == "" && !unsigned {
 		err = errEmptySegment
@@ -200,11 +207,18 @@ func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, bu
 	if err != nil {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, err)
 	}
-	claims, err := strictjson.ParseObjectIn(payload, arena)
+	var claims map[string]any
+	var iss string
+	if reg != nil {
+		claims, err = strictjson.ParseObjectFunc(payload, arena, reg.pick)
+		iss, _ = reg.iss.(string)
+	} else {
+		claims, err = strictjson.ParseObjectIn(payload, arena)
+		iss, _ = claims["iss"].(string)
+	}
 	if err != nil {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, fmt.Errorf("claims: %w", err))
 	}
-	iss, _ := claims["iss"].(string)
 	if !v.claimsIssuer(iss) {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, errForeignIssuer)
 	}

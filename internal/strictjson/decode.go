@@ -164,6 +164,12 @@ func (d *decoder) literal(lit string) bool {
 }
 
 func (d *decoder) object(depth int) (any, error) {
+	return d.objectPicking(depth, nil)
+}
+
+// objectPicking is object handing the members of the top-level object to
+// pick as well (see ParseObjectFunc); pick must be nil for a nested one.
+func (d *decoder) objectPicking(depth int, pick func(name string, value any)) (map[string]any, error) {
 	d.pos++ // '{'
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
@@ -205,7 +211,20 @@ func (d *decoder) object(depth int) (any, error) {
 			d.pos++
 		case '}':
 			d.pos++
-			return newObject(members, fold)
+			obj, err := newObject(members, fold)
+			if err != nil || pick == nil {
+				return obj, err
+			}
+			// Only a whole document's members are handed out: nothing but
+			// whitespace may follow (ParseObjectFunc checks it again).
+			d.skipSpace()
+			if d.pos != len(d.data) {
+				return nil, errSyntax
+			}
+			for _, m := range members {
+				pick(m.key, m.val)
+			}
+			return obj, nil
 		default:
 			return nil, errSyntax
 		}

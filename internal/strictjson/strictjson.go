@@ -102,6 +102,15 @@ const (
 // first. The result points into arena as it points into data: both must
 // stay unmodified while it is in use.
 func ParseObjectIn(data []byte, arena *Arena) (map[string]any, error) {
+	return ParseObjectFunc(data, arena, nil)
+}
+
+// ParseObjectFunc is ParseObjectIn that also hands each member of the
+// top-level object to pick (when not nil), in document order, once the
+// whole document has decoded without error, so that a caller can pick the
+// members it reads without a map lookup for each. The values are those of
+// the returned map. pick is not called when ParseObjectFunc fails.
+func ParseObjectFunc(data []byte, arena *Arena, pick func(name string, value any)) (map[string]any, error) {
 	d := decoder{data: data}
 	if arena != nil {
 		d.strs, d.nums = arena.strs[:0], arena.nums[:0]
@@ -111,7 +120,8 @@ func ParseObjectIn(data []byte, arena *Arena) (map[string]any, error) {
 	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
 		return nil, errNotObject
 	}
-	v, err := d.value(0)
+	d.values = 1 // the top-level object, which value would have counted
+	obj, err := d.objectPicking(0, pick)
 	if err != nil {
 		return nil, err
 	}
@@ -119,5 +129,5 @@ func ParseObjectIn(data []byte, arena *Arena) (map[string]any, error) {
 	if d.pos != len(d.data) {
 		return nil, errSyntax
 	}
-	return v.(map[string]any), nil
+	return obj, nil
 }

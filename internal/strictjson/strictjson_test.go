@@ -223,3 +223,23 @@ func TestParseObjectIn(t *testing.T) {
 		t.Fatalf("writing to one array reached another: %#v", got)
 	}
 }
+
+// TestParseObjectFunc: the members of the top-level object, and only
+// those, are picked in document order, and only from a document that
+// decodes.
+func TestParseObjectFunc(t *testing.T) {
+	var names []string
+	pick := func(name string, _ any) { names = append(names, name) }
+	if _, err := ParseObjectFunc([]byte(` {"b":1,"a":{"c":2},"d":[{"e":3}]} `), nil, pick); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"b", "a", "d"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("picked %q, want %q", names, want)
+	}
+	for _, in := range []string{`{"a":1} x`, `{"a":1}{}`, `{"a":1,"a":2}`, `{"a":1,"A":2}`, `{"a":1`, `[1]`} {
+		names = nil
+		if _, err := ParseObjectFunc([]byte(in), nil, pick); err == nil || names != nil {
+			t.Errorf("ParseObjectFunc(%s): %v, picked %q", in, err, names)
+		}
+	}
+}
