@@ -200,6 +200,8 @@ func TestParseObjectIn(t *testing.T) {
 		`{"a":1,"b":2.5,"c":-3,"d":4e2,"e":5,"f":6,"g":-0,"h":0}`,
 		`{"a":[],"b":[1],"c":[[2,3],["x"]],"d":[1,2,3,4,5],"e":[{"f":["g","h","i"]}]}`,
 		`{"l":[1,2,3],"m":[4,5],"n":[6]}`,
+		// More members and elements than an object's or array's frame.
+		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":{"r":[1,2,3,4,5,6,7,8,9,10,"x",[],{}]},"s":17}`,
 	} {
 		want, err := ParseObject([]byte(in))
 		if err != nil {
