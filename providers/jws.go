@@ -242,6 +242,9 @@ func (v *Verifier) decodeHeader(t *Token, h string, buf []byte) ([]byte, error) 
 	if len(h) > maxHeaderSize*4/3+4 {
 		return nil, v.fail(authgate.ErrMalformedToken, errHeaderSize)
 	}
+	if n := strictBase64.DecodedLen(len(h)) + scratchSize; len(buf) < n {
+		buf = make([]byte, n) // route left no room: the header was known then
+	}
 	headerJSON, rest, err := decodeInto(buf, h)
 	if err != nil {
 		return nil, v.fail(authgate.ErrMalformedToken, err)

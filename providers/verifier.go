@@ -201,7 +201,7 @@ func (v *Verifier) routePicking(token string, unsigned bool, reg *registeredClai
 	if err != nil {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, err)
 	}
-	buf = make([]byte, strictBase64.DecodedLen(len(p))+strictBase64.DecodedLen(len(h))+scratchSize)
+	buf = make([]byte, strictBase64.DecodedLen(len(p))+v.spareRoom(h, unsigned))
 	t, arena := newToken()
 	payload, buf, err := decodePayload(buf, token, p)
 	if err != nil {
@@ -224,6 +224,22 @@ func (v *Verifier) routePicking(token string, unsigned bool, reg *registeredClai
 	}
 	t.Claims, t.Issuer = claims, iss
 	return t, h, s, buf, nil
+}
+
+// spareRoom is the room route leaves in the decode buffer after the
+// payload: for the header and scratchSize bytes of scratch, or, for a
+// signed token whose header segment headerCache knows (verifySigned will
+// not decode it), the scratch its algorithm needs. Every byte counts: the
+// buffer is allocated per verification, and the collector's pace follows
+// the bytes allocated. Should the entry be gone when verifySigned looks,
+// decodeHeader makes room of its own.
+func (v *Verifier) spareRoom(h string, unsigned bool) int {
+	if !unsigned {
+		if e := v.headers.lookup(h); e != nil {
+			return scratchFor(e.alg)
+		}
+	}
+	return strictBase64.DecodedLen(len(h)) + scratchSize
 }
 
 // tokenStorage is a Token with the arena its claims are boxed from.
