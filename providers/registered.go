@@ -37,6 +37,7 @@ func (v *Verifier) checkClaims(t *Token) error {
 type registeredClaims struct {
 	iss, sub, aud, exp, nbf, iat, azp any
 	has                               uint8 // hasAud… bits: the member is present (null counts)
+	mapped                            uint8 // the claimsSeen bits of the members present
 }
 
 const (
@@ -63,6 +64,22 @@ func (r *registeredClaims) pick(name string, val any) {
 		r.iat, r.has = val, r.has|hasIat
 	case "azp":
 		r.azp = val
+	case "roles":
+		r.mapped |= seenRoles
+	case "tenant":
+		r.mapped |= seenTenant
+	case "scope":
+		r.mapped |= seenScope
+	case "scp":
+		r.mapped |= seenScp
+	case "permissions":
+		r.mapped |= seenPermissions
+	case "jti":
+		r.mapped |= seenJti
+	case "email":
+		r.mapped |= seenEmail
+	case "name":
+		r.mapped |= seenName
 	}
 }
 

@@ -65,6 +65,9 @@ type Token struct {
 	// audience is where Verify keeps Audience when it has at most two
 	// members, saving the token an allocation.
 	audience [2]string
+	// seen is which of the claims Mapping.Principal reads Claims had
+	// when Verify decoded it.
+	seen claimsSeen
 }
 
 // Issuer returns the issuer this verifier claims.
@@ -223,6 +226,9 @@ func (v *Verifier) routePicking(token string, unsigned bool, reg *registeredClai
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, errForeignIssuer)
 	}
 	t.Claims, t.Issuer = claims, iss
+	if reg != nil {
+		t.seen = claimsSeen{claims: claims, n: uint32(len(claims)), present: reg.mapped}
+	}
 	return t, h, s, buf, nil
 }
 
