@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/bytesconv"
 )
 
 // Claim is a rule for one claim, in the seed project's vocabulary:
@@ -191,16 +192,36 @@ type Mapping struct {
 // when the lists have at most principalInline elements in all; each list is
 // capped at its length, so appending to one never writes into another.
 func (m Mapping) Principal(t *Token) *authgate.Principal {
+	// Claims Verify saw absent need no lookup (claimsSeen); RolesClaim
+	// and TenantClaim only at their default names.
+	absent := t.absentClaims()
+	rolesClaim, tenantClaim := cmp.Or(m.RolesClaim, "roles"), cmp.Or(m.TenantClaim, "tenant")
+	if rolesClaim != "roles" {
+		absent &^= seenRoles
+	}
+	if tenantClaim != "tenant" {
+		absent &^= seenTenant
+	}
 	var roles, scopes, permissions any
-	if v, ok := lookupClaim(t.Claims, cmp.Or(m.RolesClaim, "roles")); ok {
-		roles = v
+	if absent&seenRoles == 0 {
+		if v, ok := lookupClaim(t.Claims, rolesClaim); ok {
+			roles = v
+		}
 	}
-	if s, ok := t.Claims["scope"].(string); ok {
-		scopes = s
-	} else if v, ok := t.Claims["scp"]; ok {
-		scopes = v
+	scope, isString := "", false
+	if absent&seenScope == 0 {
+		scope, isString = t.Claims["scope"].(string)
 	}
-	permissions = t.Claims["permissions"]
+	if isString {
+		scopes = scope
+	} else if absent&seenScp == 0 {
+		if v, ok := t.Claims["scp"]; ok {
+			scopes = v
+		}
+	}
+	if absent&seenPermissions == 0 {
+		permissions = t.Claims["permissions"]
+	}
 
 	// Field by field: the new principal is zero, and assigning a whole
 	// struct to it would copy every word with write barriers.
@@ -215,11 +236,19 @@ func (m Mapping) Principal(t *Token) *authgate.Principal {
 	p.Header = authgate.AdoptObject(t.Header)
 	p.ExpiresAt = t.ExpiresAt
 	p.IssuedAt = t.IssuedAt
-	p.TokenID, _ = t.Claims["jti"].(string)
-	p.Email, _ = t.Claims["email"].(string)
-	p.Name, _ = t.Claims["name"].(string)
-	if v, ok := lookupClaim(t.Claims, cmp.Or(m.TenantClaim, "tenant")); ok {
-		p.Tenant, _ = v.(string)
+	if absent&seenJti == 0 {
+		p.TokenID, _ = t.Claims["jti"].(string)
+	}
+	if absent&seenEmail == 0 {
+		p.Email, _ = t.Claims["email"].(string)
+	}
+	if absent&seenName == 0 {
+		p.Name, _ = t.Claims["name"].(string)
+	}
+	if absent&seenTenant == 0 {
+		if v, ok := lookupClaim(t.Claims, tenantClaim); ok {
+			p.Tenant, _ = v.(string)
+		}
 	}
 	buf := b.lists[:0]
 	if n := listBound(roles) + listBound(scopes) + listBound(permissions); n > len(b.lists) {
@@ -235,6 +264,41 @@ func (m Mapping) Principal(t *Token) *authgate.Principal {
 	}
 	p.Permissions, _ = carveStrings(permissions, buf)
 	return p
+}
+
+// claimsSeen records which of the top-level claims Principal reads a
+// claim set had when Verify decoded it, picked with the registered claims
+// (registeredClaims.pick), so that Principal looks up only those present:
+// most tokens have few of them, and each lookup of an absent name costs a
+// hash of the name. It holds for Token.Claims as long as that is the map
+// it was taken from (claims), with as many members: Claims is read-only,
+// and a Token given other claims, by assignment or built by hand, has
+// every claim looked up.
+type claimsSeen struct {
+	claims  map[string]any
+	n       uint32
+	present uint8 // seen… bits
+}
+
+const (
+	seenRoles  = 1 << iota // "roles", Mapping.RolesClaim's default
+	seenTenant             // "tenant", Mapping.TenantClaim's default
+	seenScope
+	seenScp
+	seenPermissions
+	seenJti
+	seenEmail
+	seenName
+)
+
+// absentClaims returns the seen… bits of the claims t.Claims is known
+// not to have: none unless t.seen describes t.Claims.
+func (t *Token) absentClaims() uint8 {
+	s := &t.seen
+	if s.claims == nil || uint32(len(t.Claims)) != s.n || !bytesconv.SameMap(s.claims, t.Claims) {
+		return 0
+	}
+	return ^s.present
 }
 
 // lookupClaim is authgate.LookupClaim with a shortcut for a path that is a

@@ -24,21 +24,92 @@ var errNumericDate = errors.New("not a NumericDate in range")
 // neither after exp; aud or azp accepted; sub well formed), then the claim
 // rules and Validate. It sets t's registered-claim fields.
 func (v *Verifier) checkClaims(t *Token) error {
+	var reg registeredClaims
+	reg.lookUp(t.Claims)
+	return v.checkRegistered(t, &reg)
+}
+
+// registeredClaims are the members of a claim set that routing and
+// checkClaims read. Verify picks them while the claims decode
+// (strictjson.ParseObjectFunc) rather than looking each up in the map:
+// six lookups, each hashing its name, cost more than a switch on the
+// names of the members.
+type registeredClaims struct {
+	iss, sub, aud, exp, nbf, iat, azp any
+	has                               uint8 // hasAud… bits: the member is present (null counts)
+	mapped                            uint8 // the claimsSeen bits of the members present
+}
+
+const (
+	hasAud = 1 << iota
+	hasExp
+	hasNbf
+	hasIat
+)
+
+// pick records one member of the claim set, if it is one of r's.
+func (r *registeredClaims) pick(name string, val any) {
+	switch name {
+	case "iss":
+		r.iss = val
+	case "sub":
+		r.sub = val
+	case "aud":
+		r.aud, r.has = val, r.has|hasAud
+	case "exp":
+		r.exp, r.has = val, r.has|hasExp
+	case "nbf":
+		r.nbf, r.has = val, r.has|hasNbf
+	case "iat":
+		r.iat, r.has = val, r.has|hasIat
+	case "azp":
+		r.azp = val
+	case "roles":
+		r.mapped |= seenRoles
+	case "tenant":
+		r.mapped |= seenTenant
+	case "scope":
+		r.mapped |= seenScope
+	case "scp":
+		r.mapped |= seenScp
+	case "permissions":
+		r.mapped |= seenPermissions
+	case "jti":
+		r.mapped |= seenJti
+	case "email":
+		r.mapped |= seenEmail
+	case "name":
+		r.mapped |= seenName
+	}
+}
+
+// lookUp fills r from the claims map c.
+func (r *registeredClaims) lookUp(c map[string]any) {
+	for _, name := range [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "azp"} {
+		if val, ok := c[name]; ok {
+			r.pick(name, val)
+		}
+	}
+}
+
+// checkRegistered is checkClaims with the registered claims of t.Claims
+// already in reg.
+func (v *Verifier) checkRegistered(t *Token, reg *registeredClaims) error {
 	c := t.Claims
 	now := v.now()
 	var err error
-	exp, hasExp, err := numericDate(c, "exp")
+	exp, hasExp, err := numericDate(reg.exp, reg.has&hasExp != 0, "exp")
 	if err != nil {
 		return v.fail(authgate.ErrInvalidClaim, err)
 	}
 	if !hasExp {
 		return v.fail(authgate.ErrMissingClaim, errors.New(`"exp" is required`))
 	}
-	nbf, hasNbf, err := numericDate(c, "nbf")
+	nbf, hasNbf, err := numericDate(reg.nbf, reg.has&hasNbf != 0, "nbf")
 	if err != nil {
 		return v.fail(authgate.ErrInvalidClaim, err)
 	}
-	iat, hasIat, err := numericDate(c, "iat")
+	iat, hasIat, err := numericDate(reg.iat, reg.has&hasIat != 0, "iat")
 	if err != nil {
 		return v.fail(authgate.ErrInvalidClaim, err)
 	}
@@ -56,13 +127,13 @@ func (v *Verifier) checkClaims(t *Token) error {
 	}
 	t.ExpiresAt, t.NotBefore, t.IssuedAt = exp, nbf, iat
 
-	if t.Audience, err = audience(c, t.audience[:0]); err != nil {
+	if t.Audience, err = audienceOf(reg.aud, reg.has&hasAud != 0, t.audience[:0]); err != nil {
 		return v.fail(authgate.ErrInvalidAudience, err)
 	}
-	if !v.audienceOK(t) {
+	if !v.audienceOK(t, reg.azp) {
 		return v.fail(authgate.ErrInvalidAudience, errors.New("audience not accepted"))
 	}
-	if t.Subject, err = subject(c); err != nil {
+	if t.Subject, err = subject(reg.sub); err != nil {
 		return v.fail(authgate.ErrInvalidClaim, err)
 	}
 	if err := v.claims.check(c); err != nil {
@@ -79,7 +150,9 @@ func (v *Verifier) checkClaims(t *Token) error {
 	return nil
 }
 
-func (v *Verifier) audienceOK(t *Token) bool {
+// audienceOK reports whether t.Audience holds an accepted audience, or
+// azp, the token's "azp" claim, is an accepted authorized party.
+func (v *Verifier) audienceOK(t *Token, azp any) bool {
 	if v.skipAudience {
 		return true
 	}
@@ -89,7 +162,7 @@ func (v *Verifier) audienceOK(t *Token) bool {
 		}
 	}
 	if len(v.authorizedParties) > 0 {
-		azp, _ := t.Claims["azp"].(string)
+		azp, _ := azp.(string)
 		return azp != "" && slices.Contains(v.authorizedParties, azp)
 	}
 	return false
@@ -111,9 +184,8 @@ func NumericDate(v any) (time.Time, error) {
 	return time.Unix(int64(sec), int64(frac*1e9)), nil
 }
 
-// numericDate reads the NumericDate claim name of c, if present.
-func numericDate(c map[string]any, name string) (time.Time, bool, error) {
-	raw, present := c[name]
+// numericDate reads raw, the NumericDate claim name, if present.
+func numericDate(raw any, present bool, name string) (time.Time, bool, error) {
 	if !present {
 		return time.Time{}, false, nil
 	}
@@ -130,6 +202,11 @@ func numericDate(c map[string]any, name string) (time.Time, bool, error) {
 // length.
 func audience(c map[string]any, buf []string) ([]string, error) {
 	raw, present := c["aud"]
+	return audienceOf(raw, present, buf)
+}
+
+// audienceOf is audience for the "aud" claim raw, if present.
+func audienceOf(raw any, present bool, buf []string) ([]string, error) {
 	if !present {
 		return nil, nil
 	}
@@ -159,10 +236,10 @@ func audience(c map[string]any, buf []string) ([]string, error) {
 	return nil, errors.New(`"aud" is not a string or an array of strings`)
 }
 
-// subject reads "sub": required, a string of 1 to 255 characters without
-// control characters.
-func subject(c map[string]any) (string, error) {
-	sub, ok := c["sub"].(string)
+// subject reads raw, the "sub" claim: required, a string of 1 to 255
+// characters without control characters.
+func subject(raw any) (string, error) {
+	sub, ok := raw.(string)
 	if !ok || sub == "" || len(sub) > maxSubjectLength {
 		return "", errors.New(`"sub" missing, empty, too long or not a string`)
 	}

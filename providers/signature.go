@@ -62,6 +62,19 @@ func (v *Verifier) checkSignature(ctx context.Context, t *Token, alg *algorithm,
 // MAC or digest.
 const scratchSize = sha512.Size
 
+// scratchFor is the scratch space a signature check under alg needs: its
+// MAC or digest (none for EdDSA, which hashes inside ed25519.Verify), or
+// scratchSize for a nil alg.
+func scratchFor(alg *algorithm) int {
+	switch {
+	case alg == nil:
+		return scratchSize
+	case alg.family == familyEdDSA:
+		return 0
+	}
+	return alg.hash.Size()
+}
+
 // verifySignature checks sig over input with key k under alg, which the
 // caller has matched to the key's bound algorithm.
 func verifySignature(k *Key, alg *algorithm, input string, sig []byte) bool {

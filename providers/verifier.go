@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/strictjson"
 )
 
 // The verifier is split by layer: config.go validates the configuration,
@@ -65,6 +66,9 @@ type Token struct {
 	// audience is where Verify keeps Audience when it has at most two
 	// members, saving the token an allocation.
 	audience [2]string
+	// seen is which of the claims Mapping.Principal reads Claims had
+	// when Verify decoded it.
+	seen claimsSeen
 }
 
 // Issuer returns the issuer this verifier claims.
@@ -177,7 +181,8 @@ func (v *Verifier) verifyCached(ctx context.Context, token string, a *TokenAuthe
 }
 
 func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
-	t, h, s, buf, err := v.route(token, false)
+	var reg registeredClaims
+	t, h, s, buf, err := v.routePicking(token, false, &reg)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +191,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
 	if err := v.verifySigned(ctx, t, token, h, s, buf); err != nil {
 		return nil, err
 	}
-	if err := v.checkClaims(t); err != nil {
+	if err := v.checkRegistered(t, &reg); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -200,6 +205,12 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
 // header, with scratchSize bytes to spare for the signature check. Every
 // error is ErrUnrecognizedCredential.
 func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, buf []byte, err error) {
+	return v.routePicking(token, unsigned, nil)
+}
+
+// routePicking is route that also fills reg (when not nil) with the
+// registered claims of the claim set, picked while it decodes.
+func (v *Verifier) routePicking(token string, unsigned bool, reg *registeredClaims) (t *Token, h, s string, buf []byte, err error) {
 	h, p, s, err := split(token, v.maxSize)
 	if err == nil && s == "" && !unsigned {
 		err = errEmptySegment
@@ -207,20 +218,65 @@ func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, bu
 	if err != nil {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, err)
 	}
-	buf = make([]byte, strictBase64.DecodedLen(len(p))+strictBase64.DecodedLen(len(h))+scratchSize)
+	buf = make([]byte, strictBase64.DecodedLen(len(p))+v.spareRoom(h, unsigned))
+	t, arena := newToken()
 	payload, buf, err := decodePayload(buf, token, p)
 	if err != nil {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, err)
 	}
-	claims, err := parseObject(payload)
+	var claims map[string]any
+	var iss string
+	if reg != nil {
+		claims, err = strictjson.ParseObjectFunc(payload, arena, reg.pick)
+		iss, _ = reg.iss.(string)
+	} else {
+		claims, err = strictjson.ParseObjectIn(payload, arena)
+		iss, _ = claims["iss"].(string)
+	}
 	if err != nil {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, fmt.Errorf("claims: %w", err))
 	}
-	iss, _ := claims["iss"].(string)
 	if !v.claimsIssuer(iss) {
 		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, errForeignIssuer)
 	}
-	return &Token{Claims: claims, Issuer: iss}, h, s, buf, nil
+	t.Claims, t.Issuer = claims, iss
+	if reg != nil {
+		t.seen = claimsSeen{claims: claims, n: uint32(len(claims)), present: reg.mapped}
+	}
+	return t, h, s, buf, nil
+}
+
+// spareRoom is the room route leaves in the decode buffer after the
+// payload: for the header and scratchSize bytes of scratch, or, for a
+// signed token whose header segment headerCache knows (verifySigned will
+// not decode it), the scratch its algorithm needs. Every byte counts: the
+// buffer is allocated per verification, and the collector's pace follows
+// the bytes allocated. Should the entry be gone when verifySigned looks,
+// decodeHeader makes room of its own.
+func (v *Verifier) spareRoom(h string, unsigned bool) int {
+	if !unsigned {
+		if e := v.headers.lookup(h); e != nil {
+			return scratchFor(e.alg)
+		}
+	}
+	return strictBase64.DecodedLen(len(h)) + scratchSize
+}
+
+// tokenStorage is a Token with the arena its claims are boxed from.
+type tokenStorage struct {
+	tok   Token
+	arena strictjson.Arena
+}
+
+// newToken returns a new Token and the arena for its claims, in one
+// allocation: the arena lives exactly as long as the token's claims,
+// which point into it. (The decode buffer stays an allocation of its
+// own: without pointers, it costs the collector nothing to scan, and a
+// block holding both would be over 512 bytes, where the allocator's
+// bookkeeping costs more.)
+func newToken() (*Token, *strictjson.Arena) {
+	s := new(tokenStorage)
+	return &s.tok, &s.arena
 }
 
 // observeCache reports a lookup of the verified-token cache: a hit, or a

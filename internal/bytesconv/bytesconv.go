@@ -6,7 +6,8 @@
 // immutable, and a byte slice, which it does not: the bytes must never be
 // modified while either value is reachable. Box shares memory between an
 // interface value, which Go treats as immutable too, and the variable it
-// points at: the variable must never be modified afterwards.
+// points at: the variable must never be modified afterwards. SameMap
+// compares maps by identity, which Go offers no other way to do.
 package bytesconv
 
 import "unsafe"
@@ -21,6 +22,12 @@ func String(b []byte) string {
 // written to (the memory may be read-only). An empty s gives an empty slice.
 func Bytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// SameMap reports whether a and b are one map, not merely equal ones (Go
+// compares a map only with nil): a map value is a pointer to the map.
+func SameMap[K comparable, V any](a, b map[K]V) bool {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
 }
 
 // Boxable are the types Box accepts. None of them is pointer-shaped, so an

@@ -100,3 +100,24 @@ func TestBoxSurvivesCollection(t *testing.T) {
 		}
 	}
 }
+
+func TestSameMap(t *testing.T) {
+	a, b := map[string]any{"k": 1}, map[string]any{"k": 1}
+	c := a
+	var n1, n2 map[string]any
+	for _, tt := range []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"a map and itself", SameMap(a, c), true},
+		{"two equal maps", SameMap(a, b), false},
+		{"two empty maps", SameMap(map[string]any{}, map[string]any{}), false},
+		{"nil and nil", SameMap(n1, n2), true},
+		{"a map and nil", SameMap(a, n1), false},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s: SameMap = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}

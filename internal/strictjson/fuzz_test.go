@@ -10,6 +10,8 @@ import (
 
 // FuzzParseObject: the strict decoder never panics, and whatever it accepts
 // encoding/json accepts too, with the same members and values.
+// ParseObjectFunc, with an arena, accepts exactly the same documents, with
+// the same values, and picks every top-level member of those only.
 func FuzzParseObject(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"a":1}`, ` {"alg":"RS256","kid":"k"} `, `{"a":[1,2,{"b":null}],"c":true,"d":false,"e":"x\u00e9\ud83d\ude00"}`,
@@ -23,8 +25,17 @@ func FuzzParseObject(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := slices.Clone(data) // ParseObject aliases its input
 		got, err := ParseObject(in)
+		var arena Arena
+		picked := map[string]any{}
+		inArena, errIn := ParseObjectFunc(slices.Clone(data), &arena, func(name string, v any) { picked[name] = v })
+		if (err == nil) != (errIn == nil) || (errIn != nil && len(picked) > 0) {
+			t.Fatalf("ParseObject(%q): %v; ParseObjectFunc: %v after picking %d members", data, err, errIn, len(picked))
+		}
 		if err != nil {
 			return
+		}
+		if !reflect.DeepEqual(inArena, got) || !reflect.DeepEqual(picked, got) {
+			t.Fatalf("ParseObjectFunc(%q) = %#v, picked %#v; ParseObject gave %#v", data, inArena, picked, got)
 		}
 		var want map[string]any
 		if err := json.Unmarshal(data, &want); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -184,6 +185,63 @@ func TestWordTests(t *testing.T) {
 		}
 		if wantPlain && (upperInWord(w) != 0) != wantUpper {
 			t.Fatalf("upperInWord(%q) = %v, want %v", b, !wantUpper, wantUpper)
+		}
+	}
+}
+
+// TestParseObjectIn: decoding with an arena gives what ParseObject gives,
+// for documents that fit the arena and documents that overflow each part
+// of it, and a value replaced in one result changes nothing in another.
+func TestParseObjectIn(t *testing.T) {
+	for _, in := range []string{
+		`{}`,
+		`{"aud":["https://api.test","https://issuer.test/userinfo"],"azp":"VvQ8kZ3m1y2xJ4pL","exp":1767225900,"iat":1767225599,"iss":"https://issuer.test/","jti":"6c0e7a1d","scope":"openid profile","sub":"auth0|5f7c"}`,
+		`{"a":"1","b":"2","c":"3","d":"4","e":"5","f":"6","g":"7","h":"8","i":"9","j":"10","k":"11"}`,
+		`{"a":1,"b":2.5,"c":-3,"d":4e2,"e":5,"f":6,"g":-0,"h":0}`,
+		`{"a":[],"b":[1],"c":[[2,3],["x"]],"d":[1,2,3,4,5],"e":[{"f":["g","h","i"]}]}`,
+		`{"l":[1,2,3],"m":[4,5],"n":[6]}`,
+		// More members and elements than an object's or array's frame.
+		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":{"r":[1,2,3,4,5,6,7,8,9,10,"x",[],{}]},"s":17}`,
+	} {
+		want, err := ParseObject([]byte(in))
+		if err != nil {
+			t.Fatalf("ParseObject(%s): %v", in, err)
+		}
+		var arena Arena
+		got, err := ParseObjectIn([]byte(in), &arena)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("ParseObjectIn(%s) = %#v, %v; want %#v", in, got, err, want)
+		}
+	}
+	var arena Arena
+	got, err := ParseObjectIn([]byte(`{"a":["x","y"],"b":["z"]}`), &arena)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := got["a"].([]any), got["b"].([]any)
+	a = append(a, "appended")
+	a[0] = "replaced"
+	if b[0] != "z" || len(b) != 1 || got["b"].([]any)[0] != "z" {
+		t.Fatalf("writing to one array reached another: %#v", got)
+	}
+}
+
+// TestParseObjectFunc: the members of the top-level object, and only
+// those, are picked in document order, and only from a document that
+// decodes.
+func TestParseObjectFunc(t *testing.T) {
+	var names []string
+	pick := func(name string, _ any) { names = append(names, name) }
+	if _, err := ParseObjectFunc([]byte(` {"b":1,"a":{"c":2},"d":[{"e":3}]} `), nil, pick); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"b", "a", "d"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("picked %q, want %q", names, want)
+	}
+	for _, in := range []string{`{"a":1} x`, `{"a":1}{}`, `{"a":1,"a":2}`, `{"a":1,"A":2}`, `{"a":1`, `[1]`} {
+		names = nil
+		if _, err := ParseObjectFunc([]byte(in), nil, pick); err == nil || names != nil {
+			t.Errorf("ParseObjectFunc(%s): %v, picked %q", in, err, names)
 		}
 	}
 }
