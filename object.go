@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/authgate/authgate/internal/bytesconv"
 	"github.com/authgate/authgate/internal/objectview"
 )
 
@@ -90,7 +91,7 @@ func (o Object) same(p Object) bool {
 	if len(o.m) == 0 || len(p.m) == 0 {
 		return len(o.m) == len(p.m)
 	}
-	return reflect.ValueOf(o.m).UnsafePointer() == reflect.ValueOf(p.m).UnsafePointer()
+	return bytesconv.SameMap(o.m, p.m)
 }
 
 // members returns the object's members: read them, never write them.

@@ -277,18 +277,8 @@ func carve(src, buf []string) (list, rest []string) {
 	return buf[:len(src):len(src)], buf[len(src):]
 }
 
-// clone returns a deep copy of t, so that no caller can change what
-// another request (or the cache) sees.
-func (t *Token) clone() *Token {
-	cp := *t
-	cp.Header = cloneObject(t.Header)
-	cp.Claims = cloneObject(t.Claims)
-	if t.Audience != nil {
-		cp.Audience = append([]string(nil), t.Audience...)
-	}
-	return &cp
-}
-
+// cloneObject returns a deep copy of m, so that no caller can change
+// what another request (or a cache) sees.
 func cloneObject(m map[string]any) map[string]any {
 	if m == nil {
 		return nil

@@ -387,23 +387,28 @@ func (e *cacheEntry) freshToken() (*Token, bool) {
 }
 
 // rebuild returns the token whose claims are m, as Verify built it: the
-// header's fields and the registered claims read by the functions
-// checkClaims reads them with. The claims passed every check when the
+// header's fields, and the registered claims picked and read as route and
+// checkRegistered pick and read them. The claims passed every check when the
 // entry was stored, so reading them cannot fail; if it did, the entry
 // would be treated as absent.
 func (e *cacheEntry) rebuild(m map[string]any) (*Token, bool) {
 	if m == nil {
 		return nil, false
 	}
+	var reg registeredClaims
+	for name, val := range m { // as route picks them while decoding
+		reg.pick(name, val)
+	}
 	t := &Token{Claims: m}
 	e.head.apply(t)
-	t.Issuer, _ = m["iss"].(string)
+	t.Issuer, _ = reg.iss.(string)
+	t.seen = claimsSeen{claims: m, n: uint32(len(m)), present: reg.mapped}
 	var err1, err2, err3, err4, err5 error
-	t.ExpiresAt, _, err1 = numericDate(m, "exp")
-	t.NotBefore, _, err2 = numericDate(m, "nbf")
-	t.IssuedAt, _, err3 = numericDate(m, "iat")
-	t.Audience, err4 = audience(m, t.audience[:0])
-	t.Subject, err5 = subject(m)
+	t.ExpiresAt, _, err1 = numericDate(reg.exp, reg.has&hasExp != 0, "exp")
+	t.NotBefore, _, err2 = numericDate(reg.nbf, reg.has&hasNbf != 0, "nbf")
+	t.IssuedAt, _, err3 = numericDate(reg.iat, reg.has&hasIat != 0, "iat")
+	t.Audience, err4 = audienceOf(reg.aud, reg.has&hasAud != 0, t.audience[:0])
+	t.Subject, err5 = subject(reg.sub)
 	return t, err1 == nil && err2 == nil && err3 == nil && err4 == nil && err5 == nil
 }
 
