@@ -117,10 +117,11 @@ func (c *tokenCache) get(key uint64, token string, now time.Time) (*cacheEntry, 
 // put remembers token, which verified as t with the protected header
 // head, until the earlier of expires and now+TTL, with the principal p
 // that owner maps it to (both nil for none), and returns its entry (nil
-// when it is already stale). t must never be modified afterwards. A full
-// cache drops its expired entries, then arbitrary ones down to 7/8 of its
-// size, so the scan happens at most once every size/8 insertions. clock is
-// the verifier's, for the sweeper.
+// when it is already stale). The entry keeps neither t nor p itself (a
+// principal it cannot pack is copied; see newCacheEntry). A full cache
+// drops its expired entries, then arbitrary ones down to 7/8 of its size,
+// so the scan happens at most once every size/8 insertions. clock is the
+// verifier's, for the sweeper.
 func (c *tokenCache) put(key uint64, token string, t *Token, head *headerEntry, owner *TokenAuthenticator, p *authgate.Principal, now, expires time.Time, clock func() time.Time) *cacheEntry {
 	if limit := now.Add(c.ttl); limit.Before(expires) {
 		expires = limit

@@ -59,27 +59,20 @@ type principalTemplate struct {
 // none). The token must be a verified compact JWS: three non-empty,
 // canonical base64url segments.
 func newCacheEntry(token string, t *Token, head *headerEntry, owner *TokenAuthenticator, p *authgate.Principal, expires int64) *cacheEntry {
-	dot1 := strings.IndexByte(token, '.')
-	if dot1 < 0 || token[:dot1] != head.segment {
+	h, seg, sig, err := split(token, len(token))
+	if err != nil || h != head.segment {
 		return nil // not a verified token: never the case
 	}
-	dot2 := strings.IndexByte(token[dot1+1:], '.')
-	if dot2 < 0 {
-		return nil
-	}
-	dot2 += dot1 + 1
-	seg := token[dot1+1 : dot2]
-	sig := token[dot2+1:]
-	n := strictBase64.DecodedLen(len(seg))
 	var scratch [1024]byte
-	payload := scratch[:0]
-	if n > len(scratch) {
-		payload = make([]byte, 0, n)
+	payload := scratch[:]
+	if n := strictBase64.DecodedLen(len(seg)); n > len(scratch) {
+		payload = make([]byte, n)
 	}
-	payload, err := strictBase64.AppendDecode(payload, bytesconv.Bytes(seg))
-	if err != nil {
+	n, ok := decodeBase64URL(payload, seg)
+	if !ok {
 		return nil // not a verified token: never the case
 	}
+	payload = payload[:n]
 	var packed []byte
 	if owner != nil {
 		packed = packPrincipal(p, t, len(payload)+len(sig), bytesconv.String(payload))
@@ -124,9 +117,8 @@ func (e *cacheEntry) matches(token string) bool {
 // base64Pairs maps 12 bits to their two base64url characters, the first
 // in the low byte.
 var base64Pairs = func() (t [4096]uint16) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for i := range t {
-		t[i] = uint16(alphabet[i>>6]) | uint16(alphabet[i&63])<<8
+		t[i] = uint16(base64URLAlphabet[i>>6]) | uint16(base64URLAlphabet[i&63])<<8
 	}
 	return t
 }()

@@ -37,9 +37,13 @@ var (
 	errHeaderSize   = errors.New("token header too large")
 )
 
+// base64URLAlphabet is the base64url alphabet (RFC 4648 §5), each
+// character at its value.
+const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
 // base64URLChars marks the bytes of the unpadded base64url alphabet.
 var base64URLChars = func() (t [256]bool) {
-	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+	for _, c := range []byte(base64URLAlphabet) {
 		t[c] = true
 	}
 	return t
@@ -174,7 +178,7 @@ var base64URLValues = func() (t [256]byte) {
 	for c := range t {
 		t[c] = 0xff
 	}
-	for i, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+	for i, c := range []byte(base64URLAlphabet) {
 		t[c] = byte(i)
 	}
 	return t
