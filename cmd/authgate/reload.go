@@ -30,6 +30,8 @@ type generation struct {
 	log    adapter.Config
 	realm  string
 	ready  *readiness
+	// identities remembers the identity headers of recent principals.
+	identities *identityMemo
 	// owned is set when the generation built g and closes it.
 	owned bool
 
@@ -76,6 +78,8 @@ func newGenerationOf(g *gateway, base *slog.Logger, dedup *dedupHandler) *genera
 		log:    adapter.Config{Realm: g.cfg.Realm, Logger: limited, LoggerSet: true},
 		realm:  g.cfg.Realm,
 		ready:  newReadiness(g, base),
+
+		identities: newIdentityMemo(),
 	}
 }
 

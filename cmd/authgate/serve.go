@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/internal/adapter"
@@ -267,7 +266,7 @@ func (h *generation) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	if rl != nil && rl.anonymous {
 		h.log.Observe(r.Context(), authgate.EventAuthentication, start, authgate.OutcomeAnonymous, nil, nil, "authgate")
-		writeIdentity(w.Header(), nil)
+		anonymous.write(w.Header())
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -290,7 +289,7 @@ func (h *generation) verify(w http.ResponseWriter, r *http.Request) {
 		h.logger.LogAttrs(r.Context(), slog.LevelDebug, "authgate: authenticated",
 			slog.String("provider", p.Provider), slog.String("method", adapter.Method(method)), slog.String("route", route))
 	}
-	writeIdentity(w.Header(), p)
+	h.identities.write(w.Header(), p)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -414,121 +413,6 @@ func agree(h http.Header, conflict error, names ...string) (string, error) {
 		v = vs[0]
 	}
 	return v, nil
-}
-
-// writeIdentity sets the identity headers of a 200 answer from p (nil for
-// an anonymous rule: every header empty). Every value comes from one
-// allocation: each header's []string is a one-element window of it, capped
-// at its length so that a later Add copies instead of writing into the
-// next header's value; the three lists are joined into one string.
-func writeIdentity(h http.Header, p *authgate.Principal) {
-	var none authgate.Principal
-	if p == nil {
-		p = &none
-	}
-	vs := make([]string, 8)
-	vs[0] = "no-store"
-	vs[1] = sanitize(p.Subject)
-	vs[2] = sanitize(p.Provider)
-	vs[3], vs[4], vs[5] = joinLists(p.Roles, p.Scopes, p.Permissions)
-	vs[6] = sanitize(p.Tenant)
-	vs[7] = sanitize(p.Email)
-	h["Cache-Control"] = vs[0:1:1]
-	h[headerSubject] = vs[1:2:2]
-	h[headerProvider] = vs[2:3:3]
-	h[headerRoles] = vs[3:4:4]
-	h[headerScopes] = vs[4:5:5]
-	h[headerPermissions] = vs[5:6:6]
-	h[headerTenant] = vs[6:7:7]
-	h[headerEmail] = vs[7:8:8]
-}
-
-// sanitize returns s when it can go into a header as it is, and "" when it
-// cannot: a value with control characters (C0, DEL, C1), invalid UTF-8,
-// surrounding spaces or more than maxIdentityValue bytes is left out, never
-// rewritten, so two different identities can never reach the backend as
-// the same header value.
-func sanitize(s string) string {
-	if len(s) > maxIdentityValue {
-		return ""
-	}
-	// Printable ASCII, the usual case, in one pass: the only space
-	// TrimSpace could remove there is ' ' (the others are controls).
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= utf8.RuneSelf:
-			return sanitizeUnicode(s)
-		case c < 0x20 || c == 0x7f:
-			return ""
-		}
-	}
-	if s != "" && (s[0] == ' ' || s[len(s)-1] == ' ') {
-		return ""
-	}
-	return s
-}
-
-// sanitizeUnicode is sanitize for a value that is not all ASCII.
-func sanitizeUnicode(s string) string {
-	if strings.TrimSpace(s) != s || !utf8.ValidString(s) {
-		return ""
-	}
-	for _, r := range s {
-		if r < 0x20 || r >= 0x7f && r <= 0x9f {
-			return ""
-		}
-	}
-	return s
-}
-
-// joinList joins list values with commas. A value that holds a comma
-// itself is left out rather than split into values it never was.
-func joinList(items []string) string {
-	var b strings.Builder
-	appendList(&b, items)
-	return b.String()
-}
-
-// joinLists is joinList of three lists, built in one allocation.
-func joinLists(a, b, c []string) (string, string, string) {
-	n := 0
-	for _, l := range [3][]string{a, b, c} {
-		for _, it := range l {
-			n += len(it) + 1
-		}
-	}
-	if n == 0 {
-		return "", "", ""
-	}
-	var sb strings.Builder
-	sb.Grow(min(n, 3*(8*maxIdentityValue+1)))
-	appendList(&sb, a)
-	i := sb.Len()
-	appendList(&sb, b)
-	j := sb.Len()
-	appendList(&sb, c)
-	all := sb.String()
-	return all[:i], all[i:j], all[j:]
-}
-
-// appendList appends joinList(items) to b, at most 8*maxIdentityValue
-// bytes of it.
-func appendList(b *strings.Builder, items []string) {
-	start := b.Len()
-	for _, it := range items {
-		it = sanitize(it)
-		if it == "" || strings.Contains(it, ",") {
-			continue
-		}
-		n := b.Len() - start
-		if n+len(it)+1 > 8*maxIdentityValue {
-			break
-		}
-		if n > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(it)
-	}
 }
 
 // fail reports err for a subcommand and returns its exit code: 2 for a
