@@ -46,15 +46,20 @@ func NewTokenAuthenticator(v *Verifier, m Mapping) *TokenAuthenticator {
 // no key lookup; an ambiguous header is authgate.ErrMalformedRequest; see
 // Verify for the rest.
 func (a *TokenAuthenticator) Authenticate(r *http.Request) (*authgate.Principal, error) {
-	extract := a.extract
-	if extract == nil {
-		extract = BearerToken
+	if a.extract != nil {
+		token, err := a.extract(r)
+		if err != nil {
+			return nil, a.own(err)
+		}
+		return a.Verify(r.Context(), token)
 	}
-	token, err := extract(r)
+	// BearerToken, with its check of the token's characters left to
+	// verifyToken, which skips it on a cache hit.
+	token, err := bearerCredential(r)
 	if err != nil {
 		return nil, a.own(err)
 	}
-	return a.Verify(r.Context(), token)
+	return a.verify(r.Context(), token, true)
 }
 
 // Verify verifies a token outside HTTP and returns its principal, or an
@@ -71,7 +76,13 @@ func (a *TokenAuthenticator) Authenticate(r *http.Request) (*authgate.Principal,
 // (fields, list elements, claims at any depth) without any other request
 // seeing it.
 func (a *TokenAuthenticator) Verify(ctx context.Context, token string) (*authgate.Principal, error) {
-	t, p, e, err := a.verifyToken(ctx, token)
+	return a.verify(ctx, token, false)
+}
+
+// verify is Verify; bearer is set for a token from bearerCredential, whose
+// characters verifyToken still has to check.
+func (a *TokenAuthenticator) verify(ctx context.Context, token string, bearer bool) (*authgate.Principal, error) {
+	t, p, e, err := a.verifyToken(ctx, token, bearer)
 	switch {
 	case err != nil:
 		return nil, err
@@ -92,7 +103,7 @@ func (a *TokenAuthenticator) Verify(ctx context.Context, token string) (*authgat
 // The token may be shared with the verified-token cache: read it, never
 // modify it.
 func (a *TokenAuthenticator) VerifyToken(ctx context.Context, token string) (*Token, error) {
-	t, _, e, err := a.verifyToken(ctx, token)
+	t, _, e, err := a.verifyToken(ctx, token, false)
 	if err != nil || t != nil {
 		return t, err
 	}
@@ -104,12 +115,20 @@ func (a *TokenAuthenticator) VerifyToken(ctx context.Context, token string) (*To
 
 // verifyToken verifies token and runs the provider's Check. On a cache hit
 // it returns the entry, and the token only when Check needed it; on a miss
-// the token, and the principal when it was built for the cache.
-func (a *TokenAuthenticator) verifyToken(ctx context.Context, token string) (t *Token, p *authgate.Principal, e *cacheEntry, err error) {
-	if a.unsigned {
+// the token, and the principal when it was built for the cache. A bearer
+// token's characters are checked unless the cache holds it, before any
+// other work: BearerToken's 400 for a token that is not a b64token.
+func (a *TokenAuthenticator) verifyToken(ctx context.Context, token string, bearer bool) (t *Token, p *authgate.Principal, e *cacheEntry, err error) {
+	switch {
+	case !a.unsigned:
+		t, p, e, err = a.verifier.verifyCached(ctx, token, a, bearer)
+	case bearer:
+		if err = a.bearerChars(token); err != nil {
+			return nil, nil, nil, err
+		}
+		fallthrough
+	default:
 		t, err = a.verifier.InsecureVerifyUnsigned(token)
-	} else {
-		t, p, e, err = a.verifier.verifyCached(ctx, token, a)
 	}
 	if err != nil {
 		if len(a.refuse) > 0 && authgate.IsNotMine(err) {
@@ -200,6 +219,15 @@ func (a *TokenAuthenticator) Verifier() *Verifier { return a.verifier }
 
 // Name returns the provider's name.
 func (a *TokenAuthenticator) Name() string { return a.mapping.Provider }
+
+// bearerChars is BearerToken's check of a token's characters, with a's
+// name on its error.
+func (a *TokenAuthenticator) bearerChars(token string) error {
+	if !validB64Token(token) {
+		return a.own(malformed(errBearerCharset))
+	}
+	return nil
+}
 
 func (a *TokenAuthenticator) own(err error) error {
 	var e *authgate.Error

@@ -34,6 +34,22 @@ var (
 // MaxBearerLength, or a bearer header together with an access_token query
 // parameter (RFC 6750 §2: one method only).
 func BearerToken(r *http.Request) (string, error) {
+	token, err := bearerCredential(r)
+	if err != nil {
+		return "", err
+	}
+	if !validB64Token(token) {
+		return "", malformed(errBearerCharset)
+	}
+	return token, nil
+}
+
+// bearerCredential is BearerToken without its check of the token's
+// characters (validB64Token), which TokenAuthenticator makes only for a
+// token its verified-token cache does not hold: a token the cache holds
+// is byte for byte one that verified, and a JWT's characters (base64url
+// and dots) are all b64token characters.
+func bearerCredential(r *http.Request) (string, error) {
 	values := r.Header.Values("Authorization")
 	switch len(values) {
 	case 0:
@@ -62,9 +78,6 @@ func BearerToken(r *http.Request) (string, error) {
 	}
 	if len(rest) > MaxBearerLength {
 		return "", malformed(errBearerTooLong)
-	}
-	if !validB64Token(rest) {
-		return "", malformed(errBearerCharset)
 	}
 	if r.URL != nil && mayHoldAccessToken(r.URL.RawQuery) && r.URL.Query().Has("access_token") {
 		return "", malformed(errTwoMethods)

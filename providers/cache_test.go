@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"runtime"
 	"strings"
@@ -523,3 +525,61 @@ func compactToken(s string) (string, *headerEntry) {
 }
 
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// TestAuthenticateBearerCharacters: Authenticate leaves the check of a
+// bearer token's characters to the point after the cache lookup, so it
+// must answer every header value exactly as BearerToken then Verify
+// would, whether the token is cached or not: the same 400 for a value
+// that is not a b64token (a changed character of a cached token included),
+// named after the provider, and a verification error, never a 400, for a
+// b64token that is not a valid JWT.
+func TestAuthenticateBearerCharacters(t *testing.T) {
+	cached, _, clock, cachedKey, _ := newCachedAuthenticator(t, 100)
+	v, _, _, uncachedKey := newCachedVerifier(t, 0, 0)
+	uncached := NewTokenAuthenticator(v, Mapping{})
+	unsigned := NewTokenAuthenticator(v, Mapping{})
+	unsigned.unsigned = true
+	for _, tc := range []struct {
+		name string
+		a    *TokenAuthenticator
+		tok  string
+	}{
+		{"cached", cached, jwttest.Token("RS256", "k1", cachedKey, cachedClaims(clock.now().Unix()+60, nil))},
+		{"uncached", uncached, jwttest.Token("RS256", "k1", uncachedKey, cachedClaims(clock.now().Unix()+60, nil))},
+		{"unsigned", unsigned, jwttest.B64([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + jwttest.B64(jwttest.JSON(cachedClaims(clock.now().Unix()+60, nil))) + "."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := tc.tok
+			values := []string{tok, tok + "==", tok + "=", "=" + tok, "abc~def", "a+b/c", "a.b.c=", "é", ","}
+			for _, c := range []string{",", "!", "\"", "\x7f", "\x00", "é", "=", "~", "+", "/", "%", "\\"} {
+				for _, i := range []int{0, len(tok) / 3, len(tok) / 2, len(tok) - 1} {
+					values = append(values, tok[:i]+c+tok[i+1:])
+				}
+				values = append(values, tok+c)
+			}
+			for round := range 2 { // the second once tok has been cached
+				for _, value := range values {
+					r := httptest.NewRequest(http.MethodGet, "/", nil)
+					r.Header.Set("Authorization", "Bearer "+value)
+					_, want := BearerToken(r)
+					p, err := tc.a.Authenticate(r)
+					if want != nil {
+						var e *authgate.Error
+						if !errors.Is(err, authgate.ErrMalformedRequest) || !errors.Is(err, errBearerCharset) || !errors.As(err, &e) || e.Provider != tc.a.mapping.Provider {
+							t.Errorf("round %d: Authenticate(Bearer %.30q…) = %v, want BearerToken's %v from provider %q", round, value, err, want, tc.a.mapping.Provider)
+						}
+						continue
+					}
+					switch {
+					case value == tok && err != nil:
+						t.Errorf("round %d: Authenticate(the token) = %v, want a principal", round, err)
+					case value != tok && err == nil:
+						t.Errorf("round %d: Authenticate(Bearer %.30q…) = %+v, want an error", round, value, p)
+					case errors.Is(err, authgate.ErrMalformedRequest):
+						t.Errorf("round %d: Authenticate(Bearer %.30q…) = %v, a 400 for a b64token", round, value, err)
+					}
+				}
+			}
+		})
+	}
+}

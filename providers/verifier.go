@@ -125,7 +125,7 @@ var errForeignIssuer = errors.New("token issuer is not the configured issuer")
 //  6. claims: exp (required), nbf, iat, aud, sub, the claim rules and
 //     Validate.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
-	t, _, e, err := v.verifyCached(ctx, token, nil)
+	t, _, e, err := v.verifyCached(ctx, token, nil, false)
 	switch {
 	case err != nil:
 		return nil, err
@@ -149,9 +149,16 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 // and must never be modified. Otherwise the token is the caller's own,
 // verified now, with its entry when it was cached; with a non-nil a, p is
 // the principal a maps the token to (the caller's own too), which the
-// entry keeps packed for a's later hits.
-func (v *Verifier) verifyCached(ctx context.Context, token string, a *TokenAuthenticator) (t *Token, p *authgate.Principal, e *cacheEntry, err error) {
+// entry keeps packed for a's later hits. With bearer set (and a non-nil)
+// a token the cache does not hold has its characters checked first
+// (TokenAuthenticator.bearerChars).
+func (v *Verifier) verifyCached(ctx context.Context, token string, a *TokenAuthenticator, bearer bool) (t *Token, p *authgate.Principal, e *cacheEntry, err error) {
 	if v.cache == nil || len(token) > v.maxSize {
+		if bearer {
+			if err := a.bearerChars(token); err != nil {
+				return nil, nil, nil, err
+			}
+		}
 		t, err := v.verify(ctx, token)
 		return t, nil, nil, err
 	}
@@ -160,6 +167,11 @@ func (v *Verifier) verifyCached(ctx context.Context, token string, a *TokenAuthe
 	if e, ok := v.cache.get(key, token, now); ok {
 		v.observeCache(ctx, authgate.OutcomeHit)
 		return nil, nil, e, nil
+	}
+	if bearer {
+		if err := a.bearerChars(token); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	t, err = v.verify(ctx, token)
 	if err != nil {
