@@ -143,12 +143,22 @@ func listenLoopback(addr string) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
+// serve serves h on addr with the limits `authgate serve` sets (its
+// cmd/authgate/serve.go), so that a comparison with it measures what each
+// does per request, not what its server's read and write deadlines cost.
 func serve(addr string, h http.Handler) error {
 	ln, err := listenLoopback(addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 	return srv.Serve(ln)
 }
 
