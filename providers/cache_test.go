@@ -44,7 +44,7 @@ func (c *testClock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newCachedVerifier(t *testing.T, size int, ttl time.Duration) (*Verifier, *countingKeySet, *testClock, *rsa.PrivateKey) {
+func newCachedVerifier(t testing.TB, size int, ttl time.Duration) (*Verifier, *countingKeySet, *testClock, *rsa.PrivateKey) {
 	t.Helper()
 	priv := jwttest.Key("RS256", "").(*rsa.PrivateKey)
 	k := PublicKey(&priv.PublicKey)

@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/internal/jwttest"
 )
 
@@ -262,6 +264,46 @@ func FuzzBearerToken(f *testing.F) {
 		}
 		if !strings.EqualFold(value[:6], "bearer") || strings.TrimLeft(value[6:], " ") != tok || value[6] != ' ' {
 			t.Fatalf("BearerToken(%q) = %q, not `Bearer 1*SP token`", value, tok)
+		}
+	})
+}
+
+// FuzzAuthenticateBearer: with the verified-token cache on (a token in it),
+// Authenticate answers every Authorization value as BearerToken then
+// Verify do, although it checks the token's characters only after the
+// cache lookup: BearerToken's 400 exactly when BearerToken gives one, the
+// cached token's principal only for that token's exact bytes.
+func FuzzAuthenticateBearer(f *testing.F) {
+	v, _, clock, priv := newCachedVerifier(f, 16, 0)
+	a := NewTokenAuthenticator(v, Mapping{})
+	tok := jwttest.Token("RS256", "k1", priv, cachedClaims(clock.now().Unix()+60, nil))
+	if _, err := a.Verify(context.Background(), tok); err != nil {
+		f.Fatal(err)
+	}
+	i := len(tok) / 2
+	for _, s := range []string{
+		"Bearer " + tok, "bearer  " + tok, "Bearer " + tok + "=", "Bearer " + tok + "!", "Bearer " + tok[:i] + "," + tok[i+1:],
+		"Bearer " + tok[:i] + "~" + tok[i+1:], "Bearer " + tok[:i] + "=" + tok[i+1:], "Bearer " + tok + " x", "Bearer a,b",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		r := &http.Request{Header: http.Header{"Authorization": {value}}, URL: &url.URL{}}
+		bearer, want := BearerToken(r)
+		p, err := a.Authenticate(r)
+		switch {
+		case errors.Is(want, authgate.ErrMalformedRequest) || errors.Is(want, authgate.ErrNoCredentials):
+			if !errors.Is(err, want) && !(errors.Is(err, authgate.ErrMalformedRequest) && errors.Is(want, authgate.ErrMalformedRequest)) {
+				t.Fatalf("Authenticate(%q) = %v, want BearerToken's %v", value, err, want)
+			}
+		case want != nil:
+			t.Fatalf("BearerToken(%q) = unexpected %v", value, want)
+		case bearer == tok && err != nil:
+			t.Fatalf("Authenticate(the cached token in %q) = %v, want its principal", value, err)
+		case bearer != tok && err == nil:
+			t.Fatalf("Authenticate(%q) = %+v, want an error for a token other than the cached one", value, p)
+		case errors.Is(err, authgate.ErrMalformedRequest):
+			t.Fatalf("Authenticate(%q) = %v: a 400 for the b64token %q", value, err, bearer)
 		}
 	})
 }
