@@ -277,36 +277,3 @@ func carve(src, buf []string) (list, rest []string) {
 	buf = append(buf, src...)
 	return buf[:len(src):len(src)], buf[len(src):]
 }
-
-// cloneObject returns a deep copy of m, so that no caller can change
-// what another request (or a cache) sees.
-func cloneObject(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	// Built member by member rather than with maps.Clone: writing the
-	// nested copies into a clone costs the clone further allocations.
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		switch v.(type) {
-		case map[string]any, []any:
-			v = cloneValue(v)
-		}
-		out[k] = v
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		return cloneObject(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v // strings, numbers, booleans and nil are immutable
-}

@@ -373,7 +373,7 @@ func (e *cacheEntry) freshToken() (*Token, bool) {
 	}
 	t, ok := e.rebuild(m)
 	if ok {
-		t.Header = cloneObject(t.Header)
+		t.Header = authgate.AdoptObject(t.Header).Map() // a deep copy
 	}
 	return t, ok
 }
@@ -399,7 +399,7 @@ func (e *cacheEntry) rebuild(m map[string]any) (*Token, bool) {
 	t.ExpiresAt, _, err1 = numericDate(reg.exp, reg.has&hasExp != 0, "exp")
 	t.NotBefore, _, err2 = numericDate(reg.nbf, reg.has&hasNbf != 0, "nbf")
 	t.IssuedAt, _, err3 = numericDate(reg.iat, reg.has&hasIat != 0, "iat")
-	t.Audience, err4 = audienceOf(reg.aud, reg.has&hasAud != 0, t.audience[:0])
+	t.Audience, err4 = audience(reg.aud, reg.has&hasAud != 0, t.audience[:0])
 	t.Subject, err5 = subject(reg.sub)
 	return t, err1 == nil && err2 == nil && err3 == nil && err4 == nil && err5 == nil
 }

@@ -87,7 +87,7 @@ func TestAudienceStorage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var tok Token
-			got, err := audience(map[string]any{"aud": tt.aud}, tok.audience[:0])
+			got, err := audience(tt.aud, true, tok.audience[:0])
 			if err != nil || !slices.Equal(got, tt.want) || cap(got) != len(got) {
 				t.Fatalf("audience(%v) = %q (cap %d), %v; want %q", tt.aud, got, cap(got), err, tt.want)
 			}

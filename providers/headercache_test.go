@@ -52,7 +52,7 @@ func TestHeaderCacheHit(t *testing.T) {
 				t.Fatal("the header of a verified token is not remembered")
 			}
 			want := *first
-			want.Header = cloneObject(first.Header)
+			want.Header = authgate.AdoptObject(first.Header).Map()
 			// Each caller owns its token: write everywhere in the header
 			// of the first token and of one built from the remembered
 			// header, then check a third.

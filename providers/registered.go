@@ -127,7 +127,7 @@ func (v *Verifier) checkRegistered(t *Token, reg *registeredClaims) error {
 	}
 	t.ExpiresAt, t.NotBefore, t.IssuedAt = exp, nbf, iat
 
-	if t.Audience, err = audienceOf(reg.aud, reg.has&hasAud != 0, t.audience[:0]); err != nil {
+	if t.Audience, err = audience(reg.aud, reg.has&hasAud != 0, t.audience[:0]); err != nil {
 		return v.fail(authgate.ErrInvalidAudience, err)
 	}
 	if !v.audienceOK(t, reg.azp) {
@@ -196,17 +196,11 @@ func numericDate(raw any, present bool, name string) (time.Time, bool, error) {
 	return t, true, nil
 }
 
-// audience reads "aud": a non-empty string or a non-empty array of
-// non-empty strings. Absent is an empty list. The list is built in buf's
-// capacity when it fits (the token's own storage) and capped at its
-// length.
-func audience(c map[string]any, buf []string) ([]string, error) {
-	raw, present := c["aud"]
-	return audienceOf(raw, present, buf)
-}
-
-// audienceOf is audience for the "aud" claim raw, if present.
-func audienceOf(raw any, present bool, buf []string) ([]string, error) {
+// audience reads raw, the "aud" claim, if present: a non-empty string or
+// a non-empty array of non-empty strings. Absent is an empty list. The
+// list is built in buf's capacity when it fits (the token's own storage)
+// and capped at its length.
+func audience(raw any, present bool, buf []string) ([]string, error) {
 	if !present {
 		return nil, nil
 	}

@@ -140,7 +140,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 	}
 	// The header may be the one every token of this protected header
 	// shares (headerCache).
-	t.Header = cloneObject(t.Header)
+	t.Header = authgate.AdoptObject(t.Header).Map() // a deep copy
 	return t, nil
 }
 
@@ -153,20 +153,16 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 // a token the cache does not hold has its characters checked first
 // (TokenAuthenticator.bearerChars).
 func (v *Verifier) verifyCached(ctx context.Context, token string, a *TokenAuthenticator, bearer bool) (t *Token, p *authgate.Principal, e *cacheEntry, err error) {
-	if v.cache == nil || len(token) > v.maxSize {
-		if bearer {
-			if err := a.bearerChars(token); err != nil {
-				return nil, nil, nil, err
-			}
+	// A token over the size cap is never cached: verify refuses it.
+	cached := v.cache != nil && len(token) <= v.maxSize
+	var key uint64
+	var now time.Time
+	if cached {
+		key, now = v.cache.key(token), v.now()
+		if e, ok := v.cache.get(key, token, now); ok {
+			v.observeCache(ctx, authgate.OutcomeHit)
+			return nil, nil, e, nil
 		}
-		t, err := v.verify(ctx, token)
-		return t, nil, nil, err
-	}
-	key := v.cache.key(token)
-	now := v.now()
-	if e, ok := v.cache.get(key, token, now); ok {
-		v.observeCache(ctx, authgate.OutcomeHit)
-		return nil, nil, e, nil
 	}
 	if bearer {
 		if err := a.bearerChars(token); err != nil {
@@ -174,8 +170,8 @@ func (v *Verifier) verifyCached(ctx context.Context, token string, a *TokenAuthe
 		}
 	}
 	t, err = v.verify(ctx, token)
-	if err != nil {
-		return nil, nil, nil, err // failures are never cached, nor counted as misses
+	if err != nil || !cached {
+		return t, nil, nil, err // failures are never cached, nor counted as misses
 	}
 	v.observeCache(ctx, authgate.OutcomeMiss)
 	if a != nil {

@@ -68,16 +68,6 @@ func (id *identity) write(h http.Header) {
 	h[headerEmail] = v[7:8:8]
 }
 
-// writeIdentity sets the identity headers of a 200 answer from p (nil for
-// an anonymous rule: every header empty).
-func writeIdentity(h http.Header, p *authgate.Principal) {
-	if p == nil {
-		anonymous.write(h)
-		return
-	}
-	newIdentity(p).write(h)
-}
-
 // identitySlots is the number of identities an identityMemo keeps.
 const identitySlots = 1024
 
@@ -100,7 +90,8 @@ func newIdentityMemo() *identityMemo {
 	return &identityMemo{seed: maphash.MakeSeed()}
 }
 
-// write sets the identity headers of a 200 answer from p, as writeIdentity.
+// write sets the identity headers of a 200 answer from p (nil for an
+// anonymous rule: every header empty).
 func (m *identityMemo) write(h http.Header, p *authgate.Principal) {
 	if p == nil {
 		anonymous.write(h)
@@ -153,15 +144,9 @@ func sanitizeUnicode(s string) string {
 	return s
 }
 
-// joinList joins list values with commas. A value that holds a comma
-// itself is left out rather than split into values it never was.
-func joinList(items []string) string {
-	var b strings.Builder
-	appendList(&b, items)
-	return b.String()
-}
-
-// joinLists is joinList of three lists, built in one allocation.
+// joinLists joins each list's values with commas, the three in one
+// allocation. A value that holds a comma itself is left out rather than
+// split into values it never was.
 func joinLists(a, b, c []string) (string, string, string) {
 	n := 0
 	for _, l := range [3][]string{a, b, c} {
@@ -183,8 +168,8 @@ func joinLists(a, b, c []string) (string, string, string) {
 	return all[:i], all[i:j], all[j:]
 }
 
-// appendList appends joinList(items) to b, at most 8*maxIdentityValue
-// bytes of it.
+// appendList appends the checked values of items to b, joined with
+// commas, at most 8*maxIdentityValue bytes of them.
 func appendList(b *strings.Builder, items []string) {
 	start := b.Len()
 	for _, it := range items {

@@ -14,6 +14,24 @@ import (
 	"github.com/authgate/authgate"
 )
 
+// writeIdentity sets the identity headers of p built afresh, without a
+// memo: what identityMemo.write must answer.
+func writeIdentity(h http.Header, p *authgate.Principal) {
+	if p == nil {
+		anonymous.write(h)
+		return
+	}
+	newIdentity(p).write(h)
+}
+
+// joinList is joinLists of one list, each on its own: what joinLists must
+// give for each of its three.
+func joinList(items []string) string {
+	var b strings.Builder
+	appendList(&b, items)
+	return b.String()
+}
+
 // sanitizeReference is sanitize as first written, one check after another:
 // the ASCII fast path must agree with it on every input.
 func sanitizeReference(s string) string {
