@@ -6,7 +6,6 @@ import (
 	"maps"
 	"reflect"
 	"sync"
-	"sync/atomic"
 
 	"github.com/authgate/authgate/internal/bytesconv"
 	"github.com/authgate/authgate/internal/objectview"
@@ -44,11 +43,10 @@ type Object struct {
 // others. Set it up once with Init before handing out Object; a
 // LazyObject must not be copied after that.
 type LazyObject struct {
-	decoded atomic.Bool
-	mu      sync.Mutex
-	raw     string
-	decode  func(string) map[string]any
-	m       map[string]any
+	once   sync.Once
+	raw    string
+	decode func(string) map[string]any
+	m      map[string]any
 }
 
 // Init sets the encoded members and the function that decodes them. decode
@@ -68,17 +66,11 @@ func (l *LazyObject) Object() Object { return Object{lazy: l} }
 func (l *LazyObject) Members() map[string]any { return l.members() }
 
 func (l *LazyObject) members() map[string]any {
-	if l.decoded.Load() {
-		return l.m
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.decoded.Load() {
+	l.once.Do(func() {
 		if l.decode != nil {
 			l.m = l.decode(l.raw)
 		}
-		l.decoded.Store(true)
-	}
+	})
 	return l.m
 }
 

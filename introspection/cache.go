@@ -89,7 +89,7 @@ func (c *cache) len() int {
 // clone returns a deep copy of t for the cache: the caller keeps t.
 func clone(t *providers.Token) *providers.Token {
 	cp := *t
-	cp.Claims = authgate.NewObject(t.Claims).Map()
+	cp.Claims = authgate.AdoptObject(t.Claims).Map() // Map copies
 	cp.Audience = slices.Clone(t.Audience)
 	return &cp
 }
