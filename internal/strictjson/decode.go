@@ -168,16 +168,21 @@ func (d *decoder) literal(lit string) bool {
 }
 
 func (d *decoder) object(depth int) (any, error) {
-	return d.objectPicking(depth, nil)
+	return d.objectPicking(depth, nil, true)
 }
 
 // objectPicking is object handing the members of the top-level object to
 // pick as well (see ParseObjectFunc); pick must be nil for a nested one.
-func (d *decoder) objectPicking(depth int, pick func(name string, value any)) (map[string]any, error) {
+// Without build it checks the members' names as newObject does but builds
+// no map (ValidateObjectFunc), and returns nil.
+func (d *decoder) objectPicking(depth int, pick func(name string, value any), build bool) (map[string]any, error) {
 	d.pos++ // '{'
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
+		if !build {
+			return nil, nil
+		}
 		return map[string]any{}, nil
 	}
 	var frame [frameMembers]member
@@ -228,7 +233,13 @@ func (d *decoder) objectPicking(depth int, pick func(name string, value any)) (m
 			if members == nil {
 				members = frame[:n]
 			}
-			obj, err := newObject(members, fold)
+			var obj map[string]any
+			var err error
+			if build {
+				obj, err = newObject(members, fold)
+			} else {
+				err = checkNames(members, fold)
+			}
 			if err != nil || pick == nil {
 				return obj, err
 			}
@@ -265,6 +276,27 @@ func newObject(members []member, fold bool) (map[string]any, error) {
 		}
 	}
 	return obj, nil
+}
+
+// checkNames is newObject's check of the members' names without the map:
+// a comparison of every pair of names, cheaper than building a map for
+// the members that fit in a call frame, and newObject's map beyond.
+func checkNames(members []member, fold bool) error {
+	if len(members) > frameMembers {
+		_, err := newObject(members, fold)
+		return err
+	}
+	for i := 1; i < len(members); i++ {
+		for j := range i {
+			if members[i].key == members[j].key {
+				return errDuplicate
+			}
+		}
+	}
+	if fold {
+		return checkFolded(members)
+	}
+	return nil
 }
 
 func (d *decoder) array(depth int) (any, error) {

@@ -11,7 +11,8 @@ import (
 // FuzzParseObject: the strict decoder never panics, and whatever it accepts
 // encoding/json accepts too, with the same members and values.
 // ParseObjectFunc, with an arena, accepts exactly the same documents, with
-// the same values, and picks every top-level member of those only.
+// the same values, and picks every top-level member of those only; so does
+// ValidateObjectFunc.
 func FuzzParseObject(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"a":1}`, ` {"alg":"RS256","kid":"k"} `, `{"a":[1,2,{"b":null}],"c":true,"d":false,"e":"x\u00e9\ud83d\ude00"}`,
@@ -31,11 +32,17 @@ func FuzzParseObject(f *testing.F) {
 		if (err == nil) != (errIn == nil) || (errIn != nil && len(picked) > 0) {
 			t.Fatalf("ParseObject(%q): %v; ParseObjectFunc: %v after picking %d members", data, err, errIn, len(picked))
 		}
+		var validArena Arena
+		validated := map[string]any{}
+		errValid := ValidateObjectFunc(slices.Clone(data), &validArena, func(name string, v any) { validated[name] = v })
+		if (err == nil) != (errValid == nil) || (errValid != nil && len(validated) > 0) {
+			t.Fatalf("ParseObject(%q): %v; ValidateObjectFunc: %v after picking %d members", data, err, errValid, len(validated))
+		}
 		if err != nil {
 			return
 		}
-		if !reflect.DeepEqual(inArena, got) || !reflect.DeepEqual(picked, got) {
-			t.Fatalf("ParseObjectFunc(%q) = %#v, picked %#v; ParseObject gave %#v", data, inArena, picked, got)
+		if !reflect.DeepEqual(inArena, got) || !reflect.DeepEqual(picked, got) || !reflect.DeepEqual(validated, got) {
+			t.Fatalf("ParseObjectFunc(%q) = %#v, picked %#v, ValidateObjectFunc picked %#v; ParseObject gave %#v", data, inArena, picked, validated, got)
 		}
 		var want map[string]any
 		if err := json.Unmarshal(data, &want); err != nil {

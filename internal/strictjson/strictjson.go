@@ -111,6 +111,20 @@ func ParseObjectIn(data []byte, arena *Arena) (map[string]any, error) {
 // members it reads without a map lookup for each. The values are those of
 // the returned map. pick is not called when ParseObjectFunc fails.
 func ParseObjectFunc(data []byte, arena *Arena, pick func(name string, value any)) (map[string]any, error) {
+	return parse(data, arena, pick, true)
+}
+
+// ValidateObjectFunc is ParseObjectFunc without the map of the top-level
+// object: it accepts exactly the documents ParseObjectFunc accepts and
+// hands pick the same members, for a caller that reads only the members it
+// picks and keeps data to decode in full later, if ever. The values handed
+// to pick point into data and arena as ParseObjectFunc's do.
+func ValidateObjectFunc(data []byte, arena *Arena, pick func(name string, value any)) error {
+	_, err := parse(data, arena, pick, false)
+	return err
+}
+
+func parse(data []byte, arena *Arena, pick func(name string, value any), build bool) (map[string]any, error) {
 	d := decoder{data: data}
 	if arena != nil {
 		d.strs, d.nums = arena.strs[:0], arena.nums[:0]
@@ -121,7 +135,7 @@ func ParseObjectFunc(data []byte, arena *Arena, pick func(name string, value any
 		return nil, errNotObject
 	}
 	d.values = 1 // the top-level object, which value would have counted
-	obj, err := d.objectPicking(0, pick)
+	obj, err := d.objectPicking(0, pick, build)
 	if err != nil {
 		return nil, err
 	}

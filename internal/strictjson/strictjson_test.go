@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -242,6 +244,60 @@ func TestParseObjectFunc(t *testing.T) {
 		names = nil
 		if _, err := ParseObjectFunc([]byte(in), nil, pick); err == nil || names != nil {
 			t.Errorf("ParseObjectFunc(%s): %v, picked %q", in, err, names)
+		}
+	}
+}
+
+// TestValidateObjectFunc: ValidateObjectFunc refuses what ParseObjectFunc
+// refuses and picks what it picks, for objects of every size around the
+// call frame's (where it compares names pairwise, then builds a map), with
+// a duplicate or case-variant name at every pair of places.
+func TestValidateObjectFunc(t *testing.T) {
+	doc := func(names []string) []byte {
+		var b strings.Builder
+		b.WriteByte('{')
+		for i, n := range names {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%q:[%d,{\"n\":%q}]", n, i, n)
+		}
+		b.WriteByte('}')
+		return []byte(b.String())
+	}
+	check := func(data []byte, valid bool) {
+		t.Helper()
+		var parsed, validated []string
+		m, errParse := ParseObjectFunc(slices.Clone(data), nil, func(name string, _ any) { parsed = append(parsed, name) })
+		var arena Arena
+		errValid := ValidateObjectFunc(slices.Clone(data), &arena, func(name string, _ any) { validated = append(validated, name) })
+		if (errParse == nil) != (errValid == nil) || !slices.Equal(parsed, validated) {
+			t.Fatalf("%s: ParseObjectFunc %v (picked %q), ValidateObjectFunc %v (picked %q)", data, errParse, parsed, errValid, validated)
+		}
+		if (errValid == nil) != valid {
+			t.Fatalf("%s: ValidateObjectFunc: %v", data, errValid)
+		}
+		if errParse == nil && len(m) != len(validated) {
+			t.Fatalf("%s: %d members, %d picked", data, len(m), len(validated))
+		}
+	}
+	check([]byte(`{}`), true)
+	check([]byte(` {"a":{"b":1,"b":2}} `), false)
+	check([]byte(`{"a":1} x`), false)
+	for n := 1; n <= 2*frameMembers+2; n++ {
+		names := make([]string, n)
+		for i := range names {
+			names[i] = fmt.Sprintf("m%d", i)
+		}
+		check(doc(names), true)
+		for i := range n {
+			for j := range i {
+				for _, variant := range []string{names[j], strings.ToUpper(names[j])} {
+					dup := slices.Clone(names)
+					dup[i] = variant
+					check(doc(dup), false)
+				}
+			}
 		}
 	}
 }
