@@ -82,6 +82,18 @@ func (a *TokenAuthenticator) Verify(ctx context.Context, token string) (*authgat
 // verify is Verify; bearer is set for a token from bearerCredential, whose
 // characters verifyToken still has to check.
 func (a *TokenAuthenticator) verify(ctx context.Context, token string, bearer bool) (*authgate.Principal, error) {
+	if a.direct() {
+		if bearer {
+			if err := a.bearerChars(token); err != nil {
+				return nil, err
+			}
+		}
+		p, err := a.verifier.verifyToPrincipal(ctx, token, &a.mapping)
+		if err != nil {
+			return nil, a.refused(token, err)
+		}
+		return p, nil
+	}
 	t, p, e, err := a.verifyToken(ctx, token, bearer)
 	switch {
 	case err != nil:
@@ -131,12 +143,7 @@ func (a *TokenAuthenticator) verifyToken(ctx context.Context, token string, bear
 		t, err = a.verifier.InsecureVerifyUnsigned(token)
 	}
 	if err != nil {
-		if len(a.refuse) > 0 && authgate.IsNotMine(err) {
-			if iss, ok := PeekIssuer(token); ok && slices.Contains(a.refuse, iss) {
-				return nil, nil, nil, &authgate.Error{Provider: a.mapping.Provider, Kind: authgate.ErrInvalidIssuer, Err: a.reason}
-			}
-		}
-		return nil, nil, nil, err
+		return nil, nil, nil, a.refused(token, err)
 	}
 	// The provider's Check runs on every request, cache hits included:
 	// its answer (revocation, tokens-not-before) can change while the
@@ -156,6 +163,18 @@ func (a *TokenAuthenticator) verifyToken(ctx context.Context, token string, bear
 		}
 	}
 	return t, p, e, nil
+}
+
+// refused is err, the failure of token, or ErrInvalidIssuer when token is
+// not this provider's but claims an issuer it refuses
+// (Preset.RefuseIssuers).
+func (a *TokenAuthenticator) refused(token string, err error) error {
+	if len(a.refuse) > 0 && authgate.IsNotMine(err) {
+		if iss, ok := PeekIssuer(token); ok && slices.Contains(a.refuse, iss) {
+			return &authgate.Error{Provider: a.mapping.Provider, Kind: authgate.ErrInvalidIssuer, Err: a.reason}
+		}
+	}
+	return err
 }
 
 // Principal maps a verified token to the principal this provider hands

@@ -202,68 +202,105 @@ func (m Mapping) Principal(t *Token) *authgate.Principal {
 	if tenantClaim != "tenant" {
 		absent &^= seenTenant
 	}
-	var roles, scopes, permissions any
+	var c mappedClaims
 	if absent&seenRoles == 0 {
-		if v, ok := lookupClaim(t.Claims, rolesClaim); ok {
-			roles = v
+		c.roles, _ = lookupClaim(t.Claims, rolesClaim)
+	}
+	if absent&seenTenant == 0 {
+		c.tenant, _ = lookupClaim(t.Claims, tenantClaim)
+	}
+	for _, claim := range [...]struct {
+		seen uint8
+		name string
+		val  *any
+	}{
+		{seenScope, "scope", &c.scope}, {seenScp, "scp", &c.scp}, {seenPermissions, "permissions", &c.permissions},
+		{seenJti, "jti", &c.jti}, {seenEmail, "email", &c.email}, {seenName, "name", &c.name},
+	} {
+		if absent&claim.seen == 0 {
+			*claim.val = t.Claims[claim.name]
 		}
 	}
-	scope, isString := "", false
-	if absent&seenScope == 0 {
-		scope, isString = t.Claims["scope"].(string)
-	}
-	if isString {
-		scopes = scope
-	} else if absent&seenScp == 0 {
-		if v, ok := t.Claims["scp"]; ok {
-			scopes = v
-		}
-	}
-	if absent&seenPermissions == 0 {
-		permissions = t.Claims["permissions"]
-	}
-
-	// Field by field: the new principal is zero, and assigning a whole
-	// struct to it would copy every word with write barriers.
 	b := new(principalWithLists)
 	p := &b.p
+	p.Audience = t.Audience
+	m.fill(p, t, &c, b.lists[:0])
+	p.Claims = authgate.AdoptObject(t.Claims)
+	return p
+}
+
+// mappedClaims are the members of a claim set Principal reads besides
+// the registered ones (at the default names of RolesClaim and
+// TenantClaim); nil for one that is absent.
+type mappedClaims struct {
+	roles, tenant, scope, scp, permissions, jti, email, name any
+}
+
+// pick records val as the member name, if it is one of c's, and returns
+// its seen… bit (0 for another name).
+func (c *mappedClaims) pick(name string, val any) uint8 {
+	switch name {
+	case "roles":
+		c.roles = val
+		return seenRoles
+	case "tenant":
+		c.tenant = val
+		return seenTenant
+	case "scope":
+		c.scope = val
+		return seenScope
+	case "scp":
+		c.scp = val
+		return seenScp
+	case "permissions":
+		c.permissions = val
+		return seenPermissions
+	case "jti":
+		c.jti = val
+		return seenJti
+	case "email":
+		c.email = val
+		return seenEmail
+	case "name":
+		c.name = val
+		return seenName
+	}
+	return 0
+}
+
+// fill sets every field of the zero principal p that comes from the
+// mapping, t and c, but Audience and Claims. The lists are carved from
+// buf's free capacity when they fit there.
+func (m Mapping) fill(p *authgate.Principal, t *Token, c *mappedClaims, buf []string) {
+	// Field by field: the new principal is zero, and assigning a whole
+	// struct to it would copy every word with write barriers.
 	p.Provider = m.Provider
 	p.Method = cmp.Or(m.Method, "jwt")
 	p.Subject = t.Subject
 	p.Issuer = t.Issuer
-	p.Audience = t.Audience
-	p.Claims = authgate.AdoptObject(t.Claims)
 	p.Header = authgate.AdoptObject(t.Header)
 	p.ExpiresAt = t.ExpiresAt
 	p.IssuedAt = t.IssuedAt
-	if absent&seenJti == 0 {
-		p.TokenID, _ = t.Claims["jti"].(string)
+	p.TokenID, _ = c.jti.(string)
+	p.Email, _ = c.email.(string)
+	p.Name, _ = c.name.(string)
+	p.Tenant, _ = c.tenant.(string)
+	scopes := c.scp
+	if s, ok := c.scope.(string); ok {
+		scopes = s
 	}
-	if absent&seenEmail == 0 {
-		p.Email, _ = t.Claims["email"].(string)
-	}
-	if absent&seenName == 0 {
-		p.Name, _ = t.Claims["name"].(string)
-	}
-	if absent&seenTenant == 0 {
-		if v, ok := lookupClaim(t.Claims, tenantClaim); ok {
-			p.Tenant, _ = v.(string)
-		}
-	}
-	buf := b.lists[:0]
-	if n := listBound(roles) + listBound(scopes) + listBound(permissions); n > len(b.lists) {
+	if n := listBound(c.roles) + listBound(scopes) + listBound(c.permissions); n > cap(buf)-len(buf) {
 		buf = make([]string, 0, n)
 	}
-	if roles != nil {
-		p.Roles, buf = carveStrings(roles, buf)
+	if c.roles != nil {
+		p.Roles, buf = carveStrings(c.roles, buf)
 	}
 	if s, ok := scopes.(string); ok {
 		p.Scopes, buf = carveFields(s, buf)
 	} else if scopes != nil {
 		p.Scopes, buf = carveStrings(scopes, buf)
 	}
-	p.Permissions, _ = carveStrings(permissions, buf)
-	return p
+	p.Permissions, _ = carveStrings(c.permissions, buf)
 }
 
 // claimsSeen records which of the top-level claims Principal reads a

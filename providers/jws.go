@@ -261,7 +261,8 @@ func (v *Verifier) decodeHeader(t *Token, h string, buf []byte) ([]byte, error) 
 
 // verifySigned is the JWS layer of Verify (steps 3 to 5) for a framed
 // token = h.<payload>.s: header size, header decoding and checks (which set
-// t.Header, t.Algorithm, t.KeyID and t.Type), key selection and the
+// t.Header, t.Algorithm, t.KeyID and t.Type), key selection (tid is the
+// token's "tid" claim, for keys bound to an issuer template) and the
 // signature over everything before the last dot. buf is free space for the
 // decoded header; what it has left after the header is scratch space for
 // the signature check (see checkSignature). The signature itself is
@@ -269,7 +270,7 @@ func (v *Verifier) decodeHeader(t *Token, h string, buf []byte) ([]byte, error) 
 // whose signature verified comes from the verifier's headerCache instead
 // of being decoded and checked again. The Wycheproof tests run it
 // directly, since their payloads are not claim sets.
-func (v *Verifier) verifySigned(ctx context.Context, t *Token, token, h, s string, buf []byte) error {
+func (v *Verifier) verifySigned(ctx context.Context, t *Token, tid, token, h, s string, buf []byte) error {
 	var alg *algorithm
 	rest := buf
 	known := v.headers.lookup(h)
@@ -293,7 +294,7 @@ func (v *Verifier) verifySigned(ctx context.Context, t *Token, token, h, s strin
 	if err != nil {
 		return v.fail(authgate.ErrMalformedToken, err)
 	}
-	if err := v.checkSignature(ctx, t, alg, token[:len(token)-len(s)-1], sig, rest); err != nil {
+	if err := v.checkSignature(ctx, t, tid, alg, token[:len(token)-len(s)-1], sig, rest); err != nil {
 		return err
 	}
 	if known == nil {

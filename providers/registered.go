@@ -36,8 +36,10 @@ func (v *Verifier) checkClaims(t *Token) error {
 // names of the members.
 type registeredClaims struct {
 	iss, sub, aud, exp, nbf, iat, azp any
+	tid                               any   // the tenant an issuer template names (Key.signsFor)
 	has                               uint8 // hasAud… bits: the member is present (null counts)
 	mapped                            uint8 // the claimsSeen bits of the members present
+	claims                            mappedClaims
 }
 
 const (
@@ -64,23 +66,18 @@ func (r *registeredClaims) pick(name string, val any) {
 		r.iat, r.has = val, r.has|hasIat
 	case "azp":
 		r.azp = val
-	case "roles":
-		r.mapped |= seenRoles
-	case "tenant":
-		r.mapped |= seenTenant
-	case "scope":
-		r.mapped |= seenScope
-	case "scp":
-		r.mapped |= seenScp
-	case "permissions":
-		r.mapped |= seenPermissions
-	case "jti":
-		r.mapped |= seenJti
-	case "email":
-		r.mapped |= seenEmail
-	case "name":
-		r.mapped |= seenName
+	case "tid":
+		r.tid = val
+	default:
+		r.mapped |= r.claims.pick(name, val)
 	}
+}
+
+// tenant is the "tid" claim when it is a string: the tenant that keys
+// bound to an issuer template need (Key.signsFor).
+func (r *registeredClaims) tenant() string {
+	tid, _ := r.tid.(string)
+	return tid
 }
 
 // lookUp fills r from the claims map c.

@@ -32,7 +32,7 @@ var (
 // key, a token without kid tries at most maxKeyTrials. scratch is free
 // memory for the MAC or digest (scratchSize bytes spare it an allocation;
 // any size is correct).
-func (v *Verifier) checkSignature(ctx context.Context, t *Token, alg *algorithm, input string, sig, scratch []byte) error {
+func (v *Verifier) checkSignature(ctx context.Context, t *Token, tid string, alg *algorithm, input string, sig, scratch []byte) error {
 	keys, err := v.keys.VerificationKeys(ctx, t.KeyID, alg.name)
 	if err != nil {
 		if errors.Is(err, authgate.ErrUnavailable) || errors.Is(err, authgate.ErrInvalidCredentials) {
@@ -40,7 +40,7 @@ func (v *Verifier) checkSignature(ctx context.Context, t *Token, alg *algorithm,
 		}
 		return v.fail(authgate.ErrUnavailable, err)
 	}
-	keys = forIssuer(keys, t)
+	keys = forIssuer(keys, t.Issuer, tid)
 	switch {
 	case len(keys) == 0:
 		return v.fail(authgate.ErrInvalidSignature, errNoKey)
@@ -169,14 +169,15 @@ func appendInt(out, b []byte) []byte {
 	return append(out, b...)
 }
 
-// forIssuer leaves out the keys bound to another issuer than t's. It
-// allocates only when a key is left out.
-func forIssuer(keys []Key, t *Token) []Key {
+// forIssuer leaves out the keys bound to another issuer than iss, the
+// issuer of a token whose "tid" claim is tid. It allocates only when a
+// key is left out.
+func forIssuer(keys []Key, iss, tid string) []Key {
 	for i := range keys {
-		if !keys[i].signsFor(t) {
+		if !keys[i].signsFor(iss, tid) {
 			out := slices.Clone(keys[:i])
 			for _, k := range keys[i+1:] {
-				if k.signsFor(t) {
+				if k.signsFor(iss, tid) {
 					out = append(out, k)
 				}
 			}
@@ -186,16 +187,16 @@ func forIssuer(keys []Key, t *Token) []Key {
 	return keys
 }
 
-// signsFor reports whether k may verify a token of t's issuer.
-func (k *Key) signsFor(t *Token) bool {
+// signsFor reports whether k may verify a token of issuer iss whose
+// "tid" claim is tid (a template's tenant).
+func (k *Key) signsFor(iss, tid string) bool {
 	if k.Issuer == "" {
 		return true
 	}
 	if !strings.Contains(k.Issuer, tenantPlaceholder) {
-		return k.Issuer == t.Issuer
+		return k.Issuer == iss
 	}
-	tid, _ := t.Claims["tid"].(string)
-	return tid != "" && !strings.ContainsAny(tid, "/{}") && strings.Replace(k.Issuer, tenantPlaceholder, tid, 1) == t.Issuer
+	return tid != "" && !strings.ContainsAny(tid, "/{}") && strings.Replace(k.Issuer, tenantPlaceholder, tid, 1) == iss
 }
 
 // tenantPlaceholder is the tenant of an issuer template (Entra ID).

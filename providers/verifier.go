@@ -196,7 +196,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
 	}
 	// The token claims our issuer: from here on every failure is "mine,
 	// and wrong".
-	if err := v.verifySigned(ctx, t, token, h, s, buf); err != nil {
+	if err := v.verifySigned(ctx, t, reg.tenant(), token, h, s, buf); err != nil {
 		return nil, err
 	}
 	if err := v.checkRegistered(t, &reg); err != nil {
@@ -219,39 +219,57 @@ func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, bu
 // routePicking is route that also fills reg (when not nil) with the
 // registered claims of the claim set, picked while it decodes.
 func (v *Verifier) routePicking(token string, unsigned bool, reg *registeredClaims) (t *Token, h, s string, buf []byte, err error) {
+	t, h, s, buf, _, err = v.routeInto(nil, token, unsigned, reg)
+	return t, h, s, buf, err
+}
+
+// routeInto is routePicking into st, when not nil (with a non-nil reg):
+// the claims are then checked and picked into reg, but not kept, so
+// t.Claims is nil and payload is their JSON. With a nil st the token is
+// new (newToken), made only once the payload has decoded.
+func (v *Verifier) routeInto(st *tokenStorage, token string, unsigned bool, reg *registeredClaims) (t *Token, h, s string, buf, payload []byte, err error) {
 	h, p, s, err := split(token, v.maxSize)
 	if err == nil && s == "" && !unsigned {
 		err = errEmptySegment
 	}
 	if err != nil {
-		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, err)
+		return nil, "", "", nil, nil, v.fail(authgate.ErrUnrecognizedCredential, err)
 	}
 	buf = make([]byte, strictBase64.DecodedLen(len(p))+v.spareRoom(h, unsigned))
-	t, arena := newToken()
-	payload, buf, err := decodePayload(buf, token, p)
+	payload, buf, err = decodePayload(buf, token, p)
 	if err != nil {
-		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, err)
+		return nil, "", "", nil, nil, v.fail(authgate.ErrUnrecognizedCredential, err)
+	}
+	var arena *strictjson.Arena
+	if st != nil {
+		t, arena = &st.tok, &st.arena
+	} else {
+		t, arena = newToken()
 	}
 	var claims map[string]any
 	var iss string
-	if reg != nil {
+	switch {
+	case st != nil:
+		err = strictjson.ValidateObjectFunc(payload, arena, reg.pick)
+		iss, _ = reg.iss.(string)
+	case reg != nil:
 		claims, err = strictjson.ParseObjectFunc(payload, arena, reg.pick)
 		iss, _ = reg.iss.(string)
-	} else {
+	default:
 		claims, err = strictjson.ParseObjectIn(payload, arena)
 		iss, _ = claims["iss"].(string)
 	}
 	if err != nil {
-		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, fmt.Errorf("claims: %w", err))
+		return nil, "", "", nil, nil, v.fail(authgate.ErrUnrecognizedCredential, fmt.Errorf("claims: %w", err))
 	}
 	if !v.claimsIssuer(iss) {
-		return nil, "", "", nil, v.fail(authgate.ErrUnrecognizedCredential, errForeignIssuer)
+		return nil, "", "", nil, nil, v.fail(authgate.ErrUnrecognizedCredential, errForeignIssuer)
 	}
 	t.Claims, t.Issuer = claims, iss
-	if reg != nil {
+	if claims != nil && reg != nil {
 		t.seen = claimsSeen{claims: claims, n: uint32(len(claims)), present: reg.mapped}
 	}
-	return t, h, s, buf, nil
+	return t, h, s, buf, payload, nil
 }
 
 // spareRoom is the room route leaves in the decode buffer after the

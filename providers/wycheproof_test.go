@@ -92,7 +92,7 @@ func jwsLayer(v *Verifier, token string) error {
 	if _, buf, err = decodeInto(buf, p); err != nil {
 		return err
 	}
-	return v.verifySigned(context.Background(), &Token{}, token, h, s, buf)
+	return v.verifySigned(context.Background(), &Token{}, "", token, h, s, buf)
 }
 
 // jwsLayerUnframed is jwsLayer without frame: it splits h.p.s itself and
@@ -105,7 +105,7 @@ func jwsLayerUnframed(v *Verifier, token string) error {
 		return errSegments
 	}
 	buf := make([]byte, strictBase64.DecodedLen(len(h))+strictBase64.DecodedLen(len(s)))
-	return v.verifySigned(context.Background(), &Token{}, token, h, s, buf)
+	return v.verifySigned(context.Background(), &Token{}, "", token, h, s, buf)
 }
 
 // wycheproofKeyJSON picks the group's key document: "public" when present,
