@@ -63,14 +63,8 @@ func (v *Verifier) verifyToPrincipal(ctx context.Context, token string, m *Mappi
 		tokenStorages.Put(st)
 	}()
 	var reg registeredClaims
-	t, h, s, buf, payload, err := v.routeInto(st, token, false, &reg)
+	t, payload, err := v.verifyInto(ctx, st, token, &reg)
 	if err != nil {
-		return nil, err
-	}
-	if err := v.verifySigned(ctx, t, reg.tenant(), token, h, s, buf); err != nil {
-		return nil, err
-	}
-	if err := v.checkRegistered(t, &reg); err != nil {
 		return nil, err
 	}
 	b := new(directPrincipal)

@@ -190,19 +190,27 @@ func (v *Verifier) verifyCached(ctx context.Context, token string, a *TokenAuthe
 
 func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
 	var reg registeredClaims
-	t, h, s, buf, err := v.routePicking(token, false, &reg)
+	t, _, err := v.verifyInto(ctx, nil, token, &reg)
+	return t, err
+}
+
+// verifyInto is verify into st, when not nil, as routeInto: the claims
+// are then checked and picked into reg but not kept, and payload is their
+// JSON.
+func (v *Verifier) verifyInto(ctx context.Context, st *tokenStorage, token string, reg *registeredClaims) (t *Token, payload []byte, err error) {
+	t, h, s, buf, payload, err := v.routeInto(st, token, false, reg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The token claims our issuer: from here on every failure is "mine,
 	// and wrong".
 	if err := v.verifySigned(ctx, t, reg.tenant(), token, h, s, buf); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := v.checkRegistered(t, &reg); err != nil {
-		return nil, err
+	if err := v.checkRegistered(t, reg); err != nil {
+		return nil, nil, err
 	}
-	return t, nil
+	return t, payload, nil
 }
 
 // route is steps 1 and 2 of Verify, shared with InsecureVerifyUnsigned:
@@ -213,20 +221,16 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Token, error) {
 // header, with scratchSize bytes to spare for the signature check. Every
 // error is ErrUnrecognizedCredential.
 func (v *Verifier) route(token string, unsigned bool) (t *Token, h, s string, buf []byte, err error) {
-	return v.routePicking(token, unsigned, nil)
-}
-
-// routePicking is route that also fills reg (when not nil) with the
-// registered claims of the claim set, picked while it decodes.
-func (v *Verifier) routePicking(token string, unsigned bool, reg *registeredClaims) (t *Token, h, s string, buf []byte, err error) {
-	t, h, s, buf, _, err = v.routeInto(nil, token, unsigned, reg)
+	t, h, s, buf, _, err = v.routeInto(nil, token, unsigned, nil)
 	return t, h, s, buf, err
 }
 
-// routeInto is routePicking into st, when not nil (with a non-nil reg):
-// the claims are then checked and picked into reg, but not kept, so
-// t.Claims is nil and payload is their JSON. With a nil st the token is
-// new (newToken), made only once the payload has decoded.
+// routeInto is route that also fills reg (when not nil) with the
+// registered claims of the claim set, picked while it decodes, and
+// returns the claims' JSON (payload). With st (and reg) not nil it works
+// in st: the claims are checked and picked but not kept, so t.Claims is
+// nil. With a nil st the token is new (newToken), made only once the
+// payload has decoded.
 func (v *Verifier) routeInto(st *tokenStorage, token string, unsigned bool, reg *registeredClaims) (t *Token, h, s string, buf, payload []byte, err error) {
 	h, p, s, err := split(token, v.maxSize)
 	if err == nil && s == "" && !unsigned {
