@@ -23,7 +23,7 @@
 #   ROUNDS=6 DURATION=15s CONNS=64 bench/serve.sh
 #   CASES="cache_healthz cache_verify" bench/serve.sh
 #
-# Installs wrk (Debian) when missing and oauth2-proxy into a temporary GOBIN
+# Installs wrk (Debian) when missing and, when the peer case runs, oauth2-proxy into a temporary GOBIN
 # (kept in $O2P_GOBIN, default /tmp/authgate-bench-bin, for the next run).
 # Every server listens on 127.0.0.1; all are stopped by pid at exit.
 # Not part of `go test` or CI.
@@ -49,7 +49,9 @@ if ! command -v wrk >/dev/null; then
 	apt-get update
 	apt-get install -y wrk
 fi
-if [[ ! -x "$O2P_GOBIN/oauth2-proxy" ]]; then
+need_o2p=false
+[[ " $CASES " == *" peer_oauth2proxy "* ]] && need_o2p=true
+if $need_o2p && [[ ! -x "$O2P_GOBIN/oauth2-proxy" ]]; then
 	echo "== installing oauth2-proxy $O2P_VERSION into $O2P_GOBIN (a few minutes)"
 	mkdir -p "$O2P_GOBIN"
 	(cd "$O2P_GOBIN" && GOWORK=off GOBIN="$O2P_GOBIN" go install "github.com/oauth2-proxy/oauth2-proxy/v7@$O2P_VERSION")
@@ -112,7 +114,7 @@ wait_ok() { # url [curl args…]: until the answer is 2xx, at most 10 s
 }
 wait_ok "$issuer/.well-known/openid-configuration"
 cookie_secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-start oauth2-proxy "$O2P_GOBIN/oauth2-proxy" --http-address="127.0.0.1:$port_o2p" \
+$need_o2p && start oauth2-proxy "$O2P_GOBIN/oauth2-proxy" --http-address="127.0.0.1:$port_o2p" \
 	--provider=oidc --oidc-issuer-url="$issuer" --client-id=bench --client-secret=bench-not-a-secret \
 	--cookie-secret="$cookie_secret" --cookie-secure=false --email-domain='*' \
 	--skip-jwt-bearer-tokens --extra-jwt-issuers="$issuer=$audience" --upstream=static://200 \
@@ -121,11 +123,14 @@ bearer=(-H "Authorization: Bearer $token")
 wait_ok "http://127.0.0.1:$port_cached/verify" "${bearer[@]}"
 wait_ok "http://127.0.0.1:$port_uncached/verify" "${bearer[@]}"
 wait_ok "http://127.0.0.1:$port_floor/verify" "${bearer[@]}"
-wait_ok "http://127.0.0.1:$port_o2p/oauth2/auth" "${bearer[@]}"
+urls=("http://127.0.0.1:$port_cached/verify" "http://127.0.0.1:$port_uncached/verify" "http://127.0.0.1:$port_floor/verify")
+if $need_o2p; then
+	wait_ok "http://127.0.0.1:$port_o2p/oauth2/auth" "${bearer[@]}"
+	urls+=("http://127.0.0.1:$port_o2p/oauth2/auth")
+fi
 # Every server must refuse a forged token, so each measures a real check.
 forged="${token%.*}.$(printf 'x%.0s' $(seq 342))"
-for url in "http://127.0.0.1:$port_cached/verify" "http://127.0.0.1:$port_uncached/verify" \
-	"http://127.0.0.1:$port_floor/verify" "http://127.0.0.1:$port_o2p/oauth2/auth"; do
+for url in "${urls[@]}"; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $forged" "$url")
 	if [[ "$code" != 401 ]]; then
 		echo "$url answered $code to a forged token, want 401" >&2
