@@ -22,6 +22,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/authgate/authgate/internal/gcpace"
 )
 
 func main() {
@@ -34,5 +36,8 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(args) > 0 && args[0] == "serve" && os.Getenv("GOGC") == "" {
+		defer gcpace.Start(gcpace.ServerHeadroom)()
+	}
 	return runEnv(&env{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, hangup: notifyHangup}, args)
 }

@@ -56,6 +56,12 @@ one replaces the running one (requests in flight finish with the old), an
 invalid one is logged and refused. SIGTERM or SIGINT shuts the server down
 gracefully.
 
+Unless GOGC is set in the environment, serve lets the heap grow by about
+32 MiB between garbage collections while it keeps less than that (GOGC
+is raised accordingly), and uses the runtime's default pacing (GOGC=100)
+once it keeps more, such as a large verified-token cache. GOGC=100 gives
+the default pacing throughout; GOMEMLIMIT is honoured either way.
+
 Flags:
 `
 

@@ -32,6 +32,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/authgate/authgate/internal/gcpace"
 )
 
 const keyID = "bench-rs256"
@@ -144,12 +146,17 @@ func listenLoopback(addr string) (net.Listener, error) {
 }
 
 // serve serves h on addr with the limits `authgate serve` sets (its
-// cmd/authgate/serve.go), so that a comparison with it measures what each
-// does per request, not what its server's read and write deadlines cost.
+// cmd/authgate/serve.go) and its garbage-collector pacing (unless GOGC is
+// set, as there), so that a comparison with it measures what each does per
+// request, not what its server's read and write deadlines or its pacing
+// cost.
 func serve(addr string, h http.Handler) error {
 	ln, err := listenLoopback(addr)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		defer gcpace.Start(gcpace.ServerHeadroom)()
 	}
 	srv := &http.Server{
 		Handler:           h,
