@@ -83,13 +83,18 @@ func (a *TokenAuthenticator) Verify(ctx context.Context, token string) (*authgat
 // characters verifyToken still has to check.
 func (a *TokenAuthenticator) verify(ctx context.Context, token string, bearer bool) (*authgate.Principal, error) {
 	if a.direct() {
-		if bearer {
-			if err := a.bearerChars(token); err != nil {
-				return nil, err
-			}
-		}
 		p, err := a.verifier.verifyToPrincipal(ctx, token, &a.mapping)
 		if err != nil {
+			// A token that verifies is base64url and dots only, all of
+			// them b64token characters, so BearerToken's check can fail
+			// only here; it is made first, for BearerToken's 400. A token
+			// that fails it never got past the framing, before any key
+			// lookup.
+			if bearer {
+				if err := a.bearerChars(token); err != nil {
+					return nil, err
+				}
+			}
 			return nil, a.refused(token, err)
 		}
 		return p, nil
