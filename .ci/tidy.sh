@@ -8,9 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 status=0
-for dir in $(go list -m -f '{{.Dir}}'); do
+go list -m -f '{{.Path}} {{.Dir}}' >"${TMPDIR:-/tmp}/authgate-modules.$$"
+while read -r path dir <&3; do
 	rel=${dir#"$root"}
-	if [ "$rel" = /cmd/authgate ]; then
+	# By module path, not directory: a checkout reached through a symlink
+	# gives go list's directories another prefix than $root.
+	if [ "$path" = github.com/authgate/authgate/cmd/authgate ]; then
 		tmp=$(mktemp -d)
 		cp "$dir/go.mod" "$tmp/go.mod"
 		cp "$dir/go.sum" "$tmp/go.sum"
@@ -31,5 +34,6 @@ for dir in $(go list -m -f '{{.Dir}}'); do
 	if ! (cd "$dir" && GOWORK=off go mod tidy -diff); then
 		echo ".$rel: go.mod/go.sum are not tidy (go mod tidy -diff)"; status=1
 	fi
-done
+done 3<"${TMPDIR:-/tmp}/authgate-modules.$$"
+rm -f "${TMPDIR:-/tmp}/authgate-modules.$$"
 exit "$status"
