@@ -36,8 +36,8 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(args) > 0 && args[0] == "serve" && os.Getenv("GOGC") == "" {
-		defer gcpace.Start(gcpace.ServerHeadroom)()
+	if len(args) > 0 && args[0] == "serve" {
+		defer gcpace.ForServer()()
 	}
 	return runEnv(&env{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, hangup: notifyHangup}, args)
 }

@@ -15,16 +15,27 @@
 package gcpace
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
 )
 
-// ServerHeadroom is the headroom `authgate serve` runs with: about 32 MiB
-// more heap than the default pacing would let a small server use, for a
-// collection every 32 MiB of allocation instead of every 4 MiB.
-const ServerHeadroom = 32 << 20
+// serverHeadroom is the headroom of ForServer: about 32 MiB more heap than
+// the default pacing would let a small server use, for a collection every
+// 32 MiB of allocation instead of every 4 MiB.
+const serverHeadroom = 32 << 20
+
+// ForServer paces the collector as `authgate serve` does, with a 32 MiB
+// headroom, unless GOGC is set in the environment: an operator's choice
+// wins, and stop then does nothing.
+func ForServer() (stop func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	return Start(serverHeadroom)
+}
 
 // basePercent is the GOGC Start never goes below: the runtime's default.
 const basePercent = 100
@@ -36,12 +47,12 @@ const minHeap = 4 << 20
 // maxPercent bounds the GOGC Start sets, whatever the headroom.
 const maxPercent = 100_000
 
-// Percent returns the GOGC that puts the heap goal at about live +
+// percentFor returns the GOGC that puts the heap goal at about live +
 // headroom: the larger of the runtime's two goals, live × (1 + GOGC/100)
 // and 4 MiB × GOGC/100, is kept at or just over live + headroom. It is
 // never under 100, so a live heap of more than the headroom gets the
 // default pacing.
-func Percent(live, headroom uint64) int {
+func percentFor(live, headroom uint64) int {
 	if live == 0 {
 		live = 1
 	}
@@ -75,8 +86,7 @@ type sentinel struct {
 
 // Start paces the collector with the given headroom (bytes) until stop is
 // called, which restores the GOGC of before. Only one pacing is active in a
-// process: a second Start stops the first. A server calls it when GOGC is
-// not set in its environment, so that an operator's choice wins.
+// process: a second Start stops the first.
 func Start(headroom uint64) (stop func()) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -130,7 +140,7 @@ func (p *pacer) adjustLocked() {
 	if p.sample[0].Value.Kind() != metrics.KindUint64 {
 		return
 	}
-	want := Percent(p.sample[0].Value.Uint64(), p.headroom)
+	want := percentFor(p.sample[0].Value.Uint64(), p.headroom)
 	if d := want - p.percent; d*8 > p.percent || -d*8 > p.percent {
 		debug.SetGCPercent(want)
 		p.percent = want

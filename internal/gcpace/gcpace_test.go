@@ -13,10 +13,10 @@ func goal(live uint64, p int) uint64 {
 	return max(live+live*uint64(p)/100, minHeap*uint64(p)/100)
 }
 
-func TestPercent(t *testing.T) {
+func TestPercentFor(t *testing.T) {
 	const headroom = 32 << 20
 	for live := uint64(0); live <= 256<<20; live += 64 << 10 {
-		p := Percent(live, headroom)
+		p := percentFor(live, headroom)
 		if p < basePercent {
 			t.Fatalf("live %d: GOGC %d, under the default", live, p)
 		}
@@ -31,10 +31,10 @@ func TestPercent(t *testing.T) {
 			t.Fatalf("live %d: GOGC %d gives a goal of %d, want about %d", live, p, g, live+headroom)
 		}
 	}
-	if p := Percent(0, 1<<40); p != maxPercent {
+	if p := percentFor(0, 1<<40); p != maxPercent {
 		t.Errorf("an absurd headroom: GOGC %d, want the cap %d", p, maxPercent)
 	}
-	if p := Percent(1<<20, 0); p != basePercent {
+	if p := percentFor(1<<20, 0); p != basePercent {
 		t.Errorf("no headroom: GOGC %d, want the default", p)
 	}
 }
@@ -124,4 +124,29 @@ func TestStartTwice(t *testing.T) {
 	if got := debug.SetGCPercent(basePercent); got != 150 {
 		t.Errorf("GOGC after both stops: %d, want the 150 of before the first", got)
 	}
+}
+
+func TestForServerLeavesGOGCToTheOperator(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(150))
+	t.Setenv("GOGC", "150")
+	stop := ForServer()
+	runtime.GC()
+	runtime.GC()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("GOGC with GOGC=150 in the environment: %d, want 150 untouched", got)
+	}
+	stop()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("GOGC after stop: %d, want 150 untouched", got)
+	}
+
+	t.Setenv("GOGC", "")
+	debug.SetGCPercent(basePercent)
+	stop = ForServer()
+	if got := debug.SetGCPercent(-1); got <= basePercent {
+		t.Errorf("GOGC paced by ForServer with a small live heap: %d, want more than %d", got, basePercent)
+	} else {
+		debug.SetGCPercent(got)
+	}
+	stop()
 }

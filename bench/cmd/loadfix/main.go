@@ -155,9 +155,7 @@ func serve(addr string, h http.Handler) error {
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GOGC") == "" {
-		defer gcpace.Start(gcpace.ServerHeadroom)()
-	}
+	defer gcpace.ForServer()()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
