@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -58,8 +59,11 @@ const (
 	maxNumChunk   = 64
 )
 
+// skipSpace skips JSON whitespace. Every whitespace byte is at most ' ',
+// so a byte above it (the next token of compact JSON, which is what a
+// token carries) ends the loop on one comparison.
 func (d *decoder) skipSpace() {
-	for d.pos < len(d.data) {
+	for d.pos < len(d.data) && d.data[d.pos] <= ' ' {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
@@ -286,9 +290,18 @@ func checkNames(members []member, fold bool) error {
 		_, err := newObject(members, fold)
 		return err
 	}
+	// Names are compared only where their lengths and first and last
+	// bytes agree, which in a claim set (aud, exp, iat, iss, sub, …) is
+	// almost never.
+	var sigs [frameMembers]uint64
+	for i, m := range members {
+		if k := m.key; k != "" {
+			sigs[i] = uint64(len(k))<<16 | uint64(k[0])<<8 | uint64(k[len(k)-1])
+		}
+	}
 	for i := 1; i < len(members); i++ {
 		for j := range i {
-			if members[i].key == members[j].key {
+			if sigs[i] == sigs[j] && members[i].key == members[j].key {
 				return errDuplicate
 			}
 		}
@@ -365,17 +378,26 @@ func (d *decoder) string() (s string, fold bool, err error) {
 	start := d.pos + 1
 	i := start
 	var seen byte     // the classes of the plain bytes, or-ed
-	var upper8 uint64 // nonzero once a word of plain bytes held an upper-case letter
+	var upper8 uint64 // nonzero once the plain bytes of a word held an upper-case letter
 	for i < len(data) {
-		// Eight plain bytes at a time, then byte by byte up to the next
-		// byte that is not plain.
+		// Eight bytes at a time: a word of plain bytes is skipped whole,
+		// and in one that is not, the plain bytes before the first that
+		// is not (exact: see notPlain), so that the switch below comes
+		// next. Byte by byte only in the last seven bytes of the input.
 		for i+8 <= len(data) {
 			w := binary.LittleEndian.Uint64(data[i:])
-			if !plainWord(w) {
-				break
+			stop := notPlain(w)
+			if stop == 0 {
+				upper8 |= upperInWord(w)
+				i += 8
+				continue
 			}
-			upper8 |= upperInWord(w)
-			i += 8
+			n := bits.TrailingZeros64(stop) / 8
+			// upperInWord is exact in the bytes below the first that is
+			// not plain: its carries and borrows only move upwards.
+			upper8 |= upperInWord(w) & (1<<(8*n) - 1)
+			i += n
+			break
 		}
 		for i < len(data) && byteClass[data[i]]&plain != 0 {
 			seen |= byteClass[data[i]]
@@ -420,13 +442,19 @@ const (
 
 // plainWord reports whether all eight bytes of w are plain: none below
 // 0x20, none at or above 0x80, none a quote or a backslash.
-func plainWord(w uint64) bool {
+func plainWord(w uint64) bool { return notPlain(w) == 0 }
+
+// notPlain has the high bit of a byte of w set when that byte is not
+// plain. The lowest bit set is exact, and marks the first byte that is not
+// plain: each test borrows from the byte above only where it found such a
+// byte. (A byte above that one may be marked wrongly.)
+func notPlain(w uint64) uint64 {
 	less := (w - ones*0x20) &^ w
 	quote := w ^ (ones * '"')
 	backslash := w ^ (ones * '\\')
 	quote = (quote - ones) &^ quote
 	backslash = (backslash - ones) &^ backslash
-	return (w|less|quote|backslash)&highs == 0
+	return (w | less | quote | backslash) & highs
 }
 
 // upperInWord is nonzero when a byte of w, a plainWord, is in 'A'..'Z'.

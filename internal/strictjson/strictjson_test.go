@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -185,6 +186,24 @@ func TestWordTests(t *testing.T) {
 		if got := plainWord(w); got != wantPlain {
 			t.Fatalf("plainWord(%q) = %v, want %v", b, got, wantPlain)
 		}
+		// notPlain's lowest mark is the first byte that is not plain,
+		// and upperInWord is exact below it.
+		first := len(b)
+		for i, c := range b {
+			if byteClass[c]&plain == 0 {
+				first = i
+				break
+			}
+		}
+		if got := bits.TrailingZeros64(notPlain(w)) / 8; got != first {
+			t.Fatalf("notPlain(%q) marks byte %d first, want %d", b, got, first)
+		}
+		for i := range first {
+			mark := upperInWord(w)>>(8*i+7)&1 != 0
+			if want := byteClass[b[i]]&upper != 0; mark != want {
+				t.Fatalf("upperInWord(%q) marks byte %d: %v, want %v", b, i, mark, want)
+			}
+		}
 		if wantPlain && (upperInWord(w) != 0) != wantUpper {
 			t.Fatalf("upperInWord(%q) = %v, want %v", b, !wantUpper, wantUpper)
 		}
@@ -296,6 +315,42 @@ func TestValidateObjectFunc(t *testing.T) {
 					dup := slices.Clone(names)
 					dup[i] = variant
 					check(doc(dup), false)
+				}
+			}
+		}
+	}
+}
+
+// TestCaseVariantAtEveryOffset: an upper-case letter is seen wherever it
+// stands in a name and wherever the name falls against the eight-byte
+// words the decoder reads, so a case variant of a name is refused; names
+// that differ otherwise are accepted.
+func TestCaseVariantAtEveryOffset(t *testing.T) {
+	for n := 1; n <= 20; n++ {
+		for at := range n {
+			for shift := range 8 {
+				lower := []byte(strings.Repeat("k", n))
+				lower[at] = 'q'
+				upper := bytes.Clone(lower)
+				upper[at] = 'Q'
+				pad := strings.Repeat("p", shift)
+				for _, doc := range []string{
+					fmt.Sprintf(`{"%s":0,"%s":1,"%s":2}`, pad, upper, lower),
+					fmt.Sprintf(`{"%s":0,"%s":1,"%s":2}`, pad, lower, upper),
+					fmt.Sprintf(`{"%s":0,"%s\u00e9":1,"%s\u00e9":2}`, pad, upper, lower),
+				} {
+					if _, err := ParseObject([]byte(doc)); !errors.Is(err, errDuplicate) {
+						t.Fatalf("ParseObject(%s): %v, want %v", doc, err, errDuplicate)
+					}
+					if err := ValidateObjectFunc([]byte(doc), new(Arena), func(string, any) {}); !errors.Is(err, errDuplicate) {
+						t.Fatalf("ValidateObjectFunc(%s): %v, want %v", doc, err, errDuplicate)
+					}
+				}
+				other := bytes.Clone(lower)
+				other[at] = 'r'
+				doc := fmt.Sprintf(`{"%s":0,"%s":1,"%s":2}`, pad, other, lower)
+				if err := ValidateObjectFunc([]byte(doc), new(Arena), func(string, any) {}); err != nil {
+					t.Fatalf("ValidateObjectFunc(%s): %v", doc, err)
 				}
 			}
 		}
