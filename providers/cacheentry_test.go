@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +43,33 @@ func TestEqualEncoded(t *testing.T) {
 		}
 		if equalEncoded(enc+"A", string(raw)) || (len(enc) > 0 && equalEncoded(enc[:len(enc)-1], string(raw))) {
 			t.Fatalf("len %d: an encoding of another length matches", n)
+		}
+	}
+}
+
+// TestDiffBytes: diffBytes is zero exactly for equal strings, for every
+// length up to 40 bytes and a change of every bit at every position.
+func TestDiffBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 41 {
+		a := make([]byte, n)
+		for i := range a {
+			a[i] = byte(rng.Uint32())
+		}
+		if d := diffBytes(string(a), string(a)); d != 0 {
+			t.Fatalf("len %d: equal strings differ by %#x", n, d)
+		}
+		for i := range n {
+			for bit := range 8 {
+				b := slices.Clone(a)
+				b[i] ^= 1 << bit
+				if diffBytes(string(a), string(b)) == 0 {
+					t.Fatalf("len %d: byte %d with bit %d flipped compares equal", n, i, bit)
+				}
+			}
+		}
+		if diffBytes(string(a), string(a)+"x") == 0 {
+			t.Fatalf("len %d: a longer string compares equal", n)
 		}
 	}
 }
